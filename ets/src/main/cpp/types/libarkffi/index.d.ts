@@ -1,0 +1,30 @@
+// Typings of the native module libarkffi.so. Only ets/src/main/ets/native.ets imports it;
+// applications import the `arkffi` package.
+
+export type NativePointer = number | bigint;
+export type NativeBuffer = ArrayBuffer | Int8Array | Uint8Array | Uint8ClampedArray | Int16Array | Uint16Array |
+  Int32Array | Uint32Array | Float32Array | Float64Array | BigInt64Array | BigUint64Array | DataView;
+export type NativeValue = number | bigint | boolean | string | null | undefined | NativeBuffer;
+export type NativeFunction = (...args: NativeValue[]) => NativeValue;
+
+export interface NativeLibrary {
+  readonly path: string;
+  readonly symbols: Record<string, NativeFunction>;
+  close(): void;
+  symbolPtr(name: string): NativePointer;
+}
+
+/** Opens a library and binds every definition `{ args?: number[], returns?: number }`. */
+export const dlopen: (path: string, symbols: object) => NativeLibrary;
+/** Binds a raw function pointer `{ ptr, args?, returns? }`. */
+export const cfunction: (definition: object) => NativeFunction;
+/** The address of a buffer's bytes plus an offset; null for an empty buffer. */
+export const ptr: (view: NativeBuffer, byteOffset?: number) => NativePointer | null;
+/** Reads one value of type `type` (an FFIType code) at `ptr + byteOffset`. */
+export const read: (type: number, ptr: NativePointer | null, byteOffset?: number) => NativeValue;
+/** Copies `byteLength` bytes at `ptr + byteOffset` into a new ArrayBuffer. */
+export const toArrayBuffer: (ptr: NativePointer | null, byteOffset: number | undefined, byteLength: number) => ArrayBuffer;
+/** Reads the C string at `ptr + byteOffset` (NUL-terminated, or exactly byteLength bytes). */
+export const readCString: (ptr: NativePointer | null, byteOffset?: number, byteLength?: number) => string;
+/** The canonical name of an FFIType code. */
+export const typeName: (type: number) => string;

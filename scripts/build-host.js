@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+// Builds the host package: target/host/index.js (CommonJS, the same exports as ets/Index.ets)
+// next to target/host/arkffi.node (the crate built for this machine). The import
+// 'libarkffi.so' of ets/src/main/ets/native.ets becomes require('./arkffi.node').
+// Run after `cargo build --release`. Usage: node scripts/build-host.js [--profile release|debug]
+'use strict';
+const fs = require('fs');
+const path = require('path');
+const esbuild = require('esbuild');
+
+const root = path.resolve(__dirname, '..');
+const profileArg = process.argv.indexOf('--profile');
+const profile = profileArg > 0 ? process.argv[profileArg + 1] : 'release';
+const outDir = path.join(root, 'target', 'host');
+const addon = path.join(root, 'target', profile, 'libarkffi.so');
+
+if (!fs.existsSync(addon)) {
+  console.error(`build-host: ${addon} is missing; run cargo build --${profile} first`);
+  process.exit(1);
+}
+fs.mkdirSync(outDir, { recursive: true });
+fs.copyFileSync(addon, path.join(outDir, 'arkffi.node'));
+
+const nativeModule = {
+  name: 'libarkffi.so',
+  setup(build) {
+    build.onResolve({ filter: /^libarkffi\.so$/ }, () => ({ path: './arkffi.node', external: true }));
+  },
+};
+
+esbuild
+  .build({
+    entryPoints: [path.join(root, 'ets', 'Index.ets')],
+    outfile: path.join(outDir, 'index.js'),
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node18',
+    loader: { '.ets': 'ts' },
+    resolveExtensions: ['.ets', '.ts', '.js'],
+    plugins: [nativeModule],
+    banner: { js: '// ArkFFI host build (generated from ets/ by scripts/build-host.js). Do not edit.' },
+    logLevel: 'warning',
+  })
+  .then(() => console.log(`build-host: wrote ${path.relative(root, outDir)}/index.js and arkffi.node`))
+  .catch(() => process.exit(1));

@@ -1,0 +1,424 @@
+//! Value conversion between JS values and C values, one function per direction.
+//!
+//! Arguments are written into 8-byte slots (the low bytes hold the C value: every supported
+//! target is little-endian), results are read from libffi's return buffer. Nothing here
+//! allocates for scalars; C strings of arguments use a per-call stack arena and fall back to
+//! the heap only when it is full.
+
+use std::ffi::{c_char, c_void, CStr};
+use std::mem::MaybeUninit;
+use std::ptr;
+
+use napi_ohos::sys;
+use napi_ohos::sys::{napi_env, napi_value};
+
+use crate::error::{FfiError, FfiResult};
+use crate::js;
+use crate::types::{FfiType, MAX_EXACT};
+
+#[cfg(target_endian = "big")]
+compile_error!("arkffi's value slots assume a little-endian target");
+
+/// Bytes of C string data a call can hold on the stack before it uses the heap.
+pub const STRING_ARENA: usize = 1024;
+
+/// Per-call storage for C strings made from JS strings. Lives on the caller's stack for
+/// exactly one C call; every pointer handed out stays valid until it is dropped.
+pub struct Scratch {
+    arena: MaybeUninit<[u8; STRING_ARENA]>,
+    used: usize,
+    long: Vec<Box<[u8]>>,
+}
+
+impl Scratch {
+    #[inline]
+    pub fn new() -> Self {
+        Scratch {
+            arena: MaybeUninit::uninit(),
+            used: 0,
+            long: Vec::new(),
+        }
+    }
+}
+
+impl Default for Scratch {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Why an argument was refused; the caller adds the function name and argument index.
+fn refuse(env: napi_env, v: napi_value, ty: FfiType, range: bool) -> FfiError {
+    // SAFETY: env and v come from the current call (every caller's contract).
+    let got = unsafe { js::describe(env, v) };
+    let msg = format!("must be {} ({}), got {got}", ty.name(), ty.expectation());
+    if range {
+        FfiError::range_error(msg)
+    } else {
+        FfiError::type_error(msg)
+    }
+}
+
+/// Classify a number refused for an integer type: non-integral/NaN is a TypeError, a whole
+/// number (or ±Infinity) outside the range is a RangeError.
+fn refuse_number(env: napi_env, v: napi_value, ty: FfiType, d: f64) -> FfiError {
+    let out_of_range = d.is_infinite() || (!d.is_nan() && d.fract() == 0.0);
+    refuse(env, v, ty, out_of_range)
+}
+
+/// An integer value for an integer type from a number or a bigint, range-checked.
+#[inline]
+unsafe fn integer(env: napi_env, v: napi_value, ty: FfiType) -> FfiResult<i128> {
+    let (lo, hi) = ty.int_range().unwrap_or((0, 0));
+    // SAFETY: env/v from the current call.
+    if let Some(d) = unsafe { js::get_f64(env, v) } {
+        // fract() is NaN for NaN and ±Infinity, so only finite whole numbers pass; `as i128`
+        // is exact for them (and saturates far outside every range we check).
+        if d.fract() == 0.0 {
+            let i = d as i128;
+            if i >= lo && i <= hi {
+                return Ok(i);
+            }
+        }
+        return Err(refuse_number(env, v, ty, d));
+    }
+    // SAFETY: env/v from the current call.
+    if let Some((x, lossless)) = unsafe { js::get_bigint_i64(env, v) } {
+        if lossless && (x as i128) >= lo && (x as i128) <= hi {
+            return Ok(x as i128);
+        }
+        // SAFETY: env/v from the current call.
+        if let Some((u, true)) = unsafe { js::get_bigint_u64(env, v) } {
+            if (u as i128) <= hi {
+                return Ok(u as i128);
+            }
+        }
+        return Err(refuse(env, v, ty, true));
+    }
+    Err(refuse(env, v, ty, false))
+}
+
+/// A pointer-sized address from null, a number or a bigint. Numbers above 2^53 are refused:
+/// they may already have been rounded, and a pointer is never rounded.
+///
+/// # Safety
+/// `env` is the live env of this call and `v` one of its values.
+#[inline]
+pub unsafe fn address(env: napi_env, v: napi_value, ty: FfiType) -> FfiResult<usize> {
+    // SAFETY: env/v from the current call.
+    if let Some(d) = unsafe { js::get_f64(env, v) } {
+        if d.fract() == 0.0 && d >= 0.0 && d <= MAX_EXACT as f64 {
+            return Ok(d as usize);
+        }
+        let msg = format!(
+            "must be {} ({}), got {}; addresses above 2^53 must be passed as bigint",
+            ty.name(),
+            ty.expectation(),
+            js::fmt_number(d)
+        );
+        return Err(if d.fract() == 0.0 || d.is_infinite() {
+            FfiError::range_error(msg)
+        } else {
+            FfiError::type_error(msg)
+        });
+    }
+    // SAFETY: env/v from the current call.
+    if let Some((u, lossless)) = unsafe { js::get_bigint_u64(env, v) } {
+        if lossless && u <= usize::MAX as u64 {
+            return Ok(u as usize);
+        }
+        return Err(refuse(env, v, ty, true));
+    }
+    // SAFETY: env/v from the current call.
+    if unsafe { js::kind(env, v) } == js::Kind::Null {
+        return Ok(0);
+    }
+    Err(refuse(env, v, ty, false))
+}
+
+/// The address of the bytes of an ArrayBuffer, typed array or DataView (view offset
+/// included), with its byte length. None if `v` is none of those.
+///
+/// # Safety
+/// `env` is the live env of this call and `v` one of its values.
+#[inline]
+pub unsafe fn buffer_bytes(env: napi_env, v: napi_value) -> Option<(*mut c_void, usize)> {
+    let mut data: *mut c_void = ptr::null_mut();
+    let mut len = 0usize;
+    let mut kind = 0;
+    let mut offset = 0usize;
+    // SAFETY: env/v from the current call; every out pointer is a valid slot; a call on a
+    // value of another kind fails with a status and touches nothing.
+    unsafe {
+        if sys::napi_get_typedarray_info(
+            env,
+            v,
+            &mut kind,
+            &mut len,
+            &mut data,
+            ptr::null_mut(),
+            &mut offset,
+        ) == sys::Status::napi_ok
+        {
+            return Some((data, len * typed_array_element_size(kind)));
+        }
+        if sys::napi_get_arraybuffer_info(env, v, &mut data, &mut len) == sys::Status::napi_ok {
+            return Some((data, len));
+        }
+        if sys::napi_get_dataview_info(env, v, &mut len, &mut data, ptr::null_mut(), &mut offset)
+            == sys::Status::napi_ok
+        {
+            return Some((data, len));
+        }
+    }
+    None
+}
+
+fn typed_array_element_size(kind: sys::napi_typedarray_type) -> usize {
+    use sys::TypedarrayType as T;
+    match kind {
+        T::int8_array | T::uint8_array | T::uint8_clamped_array => 1,
+        T::int16_array | T::uint16_array => 2,
+        T::int32_array | T::uint32_array | T::float32_array => 4,
+        _ => 8,
+    }
+}
+
+/// Copy a JS string (or null) into NUL-terminated UTF-8 that lives as long as `scratch`.
+#[inline]
+unsafe fn c_string(
+    env: napi_env,
+    v: napi_value,
+    scratch: &mut Scratch,
+) -> FfiResult<*const c_char> {
+    let avail = STRING_ARENA - scratch.used;
+    if avail > 8 {
+        // SAFETY: used < STRING_ARENA, so the pointer stays inside the arena.
+        let buf = unsafe { scratch.arena.as_mut_ptr().cast::<u8>().add(scratch.used) };
+        let mut written = 0usize;
+        // SAFETY: buf has `avail` writable bytes, the size passed.
+        let st =
+            unsafe { sys::napi_get_value_string_utf8(env, v, buf.cast(), avail, &mut written) };
+        if st == sys::Status::napi_ok {
+            // The engine writes whole characters only (at most 4 bytes each): with 4 or more
+            // bytes of room left, nothing was cut off.
+            if avail - 1 - written >= 4 {
+                // SAFETY: the engine initialised `written` bytes at buf.
+                let bytes = unsafe { std::slice::from_raw_parts(buf, written) };
+                if bytes.contains(&0) {
+                    return Err(nul_inside());
+                }
+                // SAFETY: written < avail, so the terminator is inside the arena.
+                unsafe { *buf.add(written) = 0 };
+                scratch.used += written + 1;
+                return Ok(buf.cast());
+            }
+        } else {
+            return null_or_refuse(env, v);
+        }
+    }
+    // Long string: ask for the length, then copy into an exact heap buffer.
+    let mut len = 0usize;
+    // SAFETY: a NULL buffer asks only for the length.
+    if unsafe { sys::napi_get_value_string_utf8(env, v, ptr::null_mut(), 0, &mut len) }
+        != sys::Status::napi_ok
+    {
+        return null_or_refuse(env, v);
+    }
+    let mut heap = vec![0u8; len + 1].into_boxed_slice();
+    let mut written = 0usize;
+    // SAFETY: heap has len + 1 bytes, the size passed.
+    let st = unsafe {
+        sys::napi_get_value_string_utf8(env, v, heap.as_mut_ptr().cast(), len + 1, &mut written)
+    };
+    // SAFETY: env from the current call.
+    unsafe { js::check(env, st, "napi_get_value_string_utf8")? };
+    if heap[..written].contains(&0) {
+        return Err(nul_inside());
+    }
+    heap[written] = 0;
+    let p = heap.as_ptr().cast();
+    scratch.long.push(heap);
+    Ok(p)
+}
+
+fn nul_inside() -> FfiError {
+    FfiError::type_error(
+        "must be CString (a string or null), got a string with a NUL character inside",
+    )
+}
+
+unsafe fn null_or_refuse(env: napi_env, v: napi_value) -> FfiResult<*const c_char> {
+    // SAFETY: env/v from the current call.
+    if unsafe { js::kind(env, v) } == js::Kind::Null {
+        Ok(ptr::null())
+    } else {
+        Err(refuse(env, v, FfiType::CString, false))
+    }
+}
+
+/// Convert one JS argument into its C slot.
+///
+/// # Safety
+/// `env` is the live env of this call and `v` one of its values.
+#[inline]
+pub unsafe fn to_c(
+    env: napi_env,
+    ty: FfiType,
+    v: napi_value,
+    slot: &mut u64,
+    scratch: &mut Scratch,
+) -> FfiResult<()> {
+    // SAFETY (whole body): env/v come from the current call, per this function's contract.
+    unsafe {
+        *slot = match ty {
+            FfiType::F64 => match js::get_f64(env, v) {
+                Some(d) => d.to_bits(),
+                None => return Err(refuse(env, v, ty, false)),
+            },
+            FfiType::F32 => match js::get_f64(env, v) {
+                Some(d) => (d as f32).to_bits() as u64,
+                None => return Err(refuse(env, v, ty, false)),
+            },
+            FfiType::I32 => match js::get_f64(env, v) {
+                Some(d) if d == (d as i32) as f64 => (d as i32) as i64 as u64,
+                _ => integer(env, v, ty)? as i64 as u64,
+            },
+            FfiType::Bool => match js::get_bool(env, v) {
+                Some(b) => b as u64,
+                None => return Err(refuse(env, v, ty, false)),
+            },
+            FfiType::Ptr => match buffer_bytes(env, v) {
+                Some((p, _)) => p as u64,
+                None => address(env, v, ty)? as u64,
+            },
+            FfiType::Callback => address(env, v, ty)? as u64,
+            FfiType::CString => c_string(env, v, scratch)? as u64,
+            FfiType::Buffer => match buffer_bytes(env, v) {
+                Some((p, _)) => p as u64,
+                None if js::kind(env, v) == js::Kind::Null => 0,
+                None => return Err(refuse(env, v, ty, false)),
+            },
+            FfiType::Void => return Err(FfiError::type_error("void is not an argument type")),
+            // Every other type is an integer; the slot holds its two's-complement low bytes.
+            _ => integer(env, v, ty)? as i64 as u64,
+        };
+    }
+    Ok(())
+}
+
+/// A pointer as JS: null for NULL, a number up to 2^53, a bigint above (tagged pointers
+/// survive the round trip unchanged).
+///
+/// # Safety
+/// `env` is the live env of this call.
+#[inline]
+pub unsafe fn pointer_to_js(env: napi_env, p: usize) -> FfiResult<napi_value> {
+    // SAFETY: env from the current call.
+    unsafe {
+        if p == 0 {
+            js::null(env)
+        } else if (p as u64) <= MAX_EXACT {
+            js::number(env, p as f64)
+        } else {
+            js::bigint_u64(env, p as u64)
+        }
+    }
+}
+
+/// A C string as a JS string (invalid UTF-8 replaced by U+FFFD); NULL gives null. The C
+/// memory is only read, never freed.
+///
+/// # Safety
+/// `env` live; `p` NULL or a NUL-terminated string readable for the whole call.
+pub unsafe fn c_string_to_js(env: napi_env, p: *const c_char) -> FfiResult<napi_value> {
+    if p.is_null() {
+        // SAFETY: env from the current call.
+        return unsafe { js::null(env) };
+    }
+    // SAFETY: the caller promises a readable NUL-terminated string.
+    let bytes = unsafe { CStr::from_ptr(p) }.to_bytes();
+    // SAFETY: env from the current call.
+    unsafe { utf8_to_js(env, bytes) }
+}
+
+/// Bytes as a JS string, with invalid UTF-8 replaced.
+///
+/// # Safety
+/// `env` live.
+pub unsafe fn utf8_to_js(env: napi_env, bytes: &[u8]) -> FfiResult<napi_value> {
+    // SAFETY: env from the current call.
+    unsafe {
+        match std::str::from_utf8(bytes) {
+            Ok(s) => js::string(env, s),
+            Err(_) => js::string(env, &String::from_utf8_lossy(bytes)),
+        }
+    }
+}
+
+/// A wide integer as a number when |v| <= 2^53, else a bigint (the `*_fast` rule).
+///
+/// # Safety
+/// `env` live.
+#[inline]
+unsafe fn fast_i64(env: napi_env, v: i64) -> FfiResult<napi_value> {
+    // SAFETY: env from the current call.
+    unsafe {
+        if v.unsigned_abs() <= MAX_EXACT {
+            js::number(env, v as f64)
+        } else {
+            js::bigint_i64(env, v)
+        }
+    }
+}
+
+/// # Safety
+/// `env` live.
+#[inline]
+unsafe fn fast_u64(env: napi_env, v: u64) -> FfiResult<napi_value> {
+    // SAFETY: env from the current call.
+    unsafe {
+        if v <= MAX_EXACT {
+            js::number(env, v as f64)
+        } else {
+            js::bigint_u64(env, v)
+        }
+    }
+}
+
+/// Convert a C result held in libffi's return buffer (integers widened to 64 bits).
+///
+/// # Safety
+/// `env` live; `raw` written by a call whose return type is `ty`; a CString result must be
+/// NULL or a readable C string.
+#[inline]
+pub unsafe fn to_js(env: napi_env, ty: FfiType, raw: u64) -> FfiResult<napi_value> {
+    // SAFETY (whole body): env from the current call; the string contract is forwarded.
+    unsafe {
+        match ty {
+            FfiType::Void => js::undefined(env),
+            FfiType::Bool => js::boolean(env, raw as u8 != 0),
+            FfiType::Char => {
+                if crate::types::CHAR_IS_SIGNED {
+                    js::int32(env, raw as u8 as i8 as i32)
+                } else {
+                    js::int32(env, raw as u8 as i32)
+                }
+            }
+            FfiType::I8 => js::int32(env, raw as u8 as i8 as i32),
+            FfiType::U8 => js::int32(env, raw as u8 as i32),
+            FfiType::I16 => js::int32(env, raw as u16 as i16 as i32),
+            FfiType::U16 => js::int32(env, raw as u16 as i32),
+            FfiType::I32 => js::int32(env, raw as u32 as i32),
+            FfiType::U32 => js::uint32(env, raw as u32),
+            FfiType::I64 => js::bigint_i64(env, raw as i64),
+            FfiType::U64 => js::bigint_u64(env, raw),
+            FfiType::I64Fast | FfiType::ISize => fast_i64(env, raw as i64),
+            FfiType::U64Fast | FfiType::USize => fast_u64(env, raw),
+            FfiType::F32 => js::number(env, f32::from_bits(raw as u32) as f64),
+            FfiType::F64 => js::number(env, f64::from_bits(raw)),
+            FfiType::Ptr | FfiType::Buffer | FfiType::Callback => pointer_to_js(env, raw as usize),
+            FfiType::CString => c_string_to_js(env, raw as usize as *const c_char),
+        }
+    }
+}

@@ -1,0 +1,237 @@
+//! Memory helpers: addresses of JS buffers, typed reads of C memory, copies of C memory into
+//! ArrayBuffers, and C strings read at an address. Reads never free anything.
+
+use std::ffi::{c_char, c_void};
+use std::ptr;
+
+use napi_ohos::sys;
+use napi_ohos::sys::{napi_env, napi_value};
+
+use crate::convert;
+use crate::error::{FfiError, FfiResult};
+use crate::js;
+use crate::types::FfiType;
+
+/// Addresses below this are never valid data (the first page is unmapped on every
+/// supported OS); reads there are refused instead of crashing.
+const FIRST_VALID_ADDRESS: usize = 4096;
+
+/// A byte offset / length argument: a whole number in 0..=2^53, or undefined for `default`.
+///
+/// # Safety
+/// `env` live; `v` a value of it.
+pub unsafe fn size_arg(
+    env: napi_env,
+    v: napi_value,
+    what: &str,
+    default: Option<usize>,
+) -> FfiResult<usize> {
+    // SAFETY: forwarded contract.
+    unsafe {
+        if js::kind(env, v) == js::Kind::Undefined {
+            if let Some(d) = default {
+                return Ok(d);
+            }
+        }
+        match js::get_f64(env, v) {
+            Some(d) if d.fract() == 0.0 && d >= 0.0 && d <= crate::types::MAX_EXACT as f64 => {
+                Ok(d as usize)
+            }
+            Some(d) if d.fract() == 0.0 || d.is_infinite() => Err(FfiError::range_error(format!(
+                "{what} must be a whole number >= 0, got {}",
+                js::fmt_number(d)
+            ))),
+            _ => Err(FfiError::type_error(format!(
+                "{what} must be a whole number >= 0, got {}",
+                js::describe(env, v)
+            ))),
+        }
+    }
+}
+
+/// `address + offset`, refusing NULL, the first page and overflow.
+fn checked_address(base: usize, offset: usize, len: usize, what: &str) -> FfiResult<*const u8> {
+    let start = base
+        .checked_add(offset)
+        .filter(|a| a.checked_add(len).is_some())
+        .ok_or_else(|| {
+            FfiError::range_error(format!(
+                "{what}: address 0x{base:x} + offset {offset} overflows"
+            ))
+        })?;
+    if base == 0 {
+        return Err(FfiError::error(format!(
+            "{what}: cannot read through a NULL pointer"
+        )));
+    }
+    if start < FIRST_VALID_ADDRESS {
+        return Err(FfiError::error(format!(
+            "{what}: address 0x{start:x} is not readable memory"
+        )));
+    }
+    Ok(start as *const u8)
+}
+
+/// `ptr(view, byteOffset?)`: the address of a buffer's bytes (plus an offset within it).
+///
+/// # Safety
+/// `env` live; values of it.
+pub unsafe fn buffer_address(
+    env: napi_env,
+    view: napi_value,
+    offset: napi_value,
+) -> FfiResult<napi_value> {
+    // SAFETY (whole body): forwarded contract.
+    unsafe {
+        let Some((data, len)) = convert::buffer_bytes(env, view) else {
+            return Err(FfiError::type_error(format!(
+                "ptr: argument 0 must be an ArrayBuffer, typed array or DataView, got {}",
+                js::describe(env, view)
+            )));
+        };
+        let off = size_arg(env, offset, "ptr: byteOffset", Some(0))?;
+        if off > len {
+            return Err(FfiError::range_error(format!(
+                "ptr: byteOffset {off} is past the end of a {len}-byte buffer"
+            )));
+        }
+        if data.is_null() {
+            return js::null(env);
+        }
+        convert::pointer_to_js(env, data as usize + off)
+    }
+}
+
+/// `read.<type>(ptr, byteOffset?)`.
+///
+/// # Safety
+/// `env` live; values of it. The address must be readable for the type's size: that is the
+/// user's promise, as in C (NULL and the first page are refused).
+pub unsafe fn read(
+    env: napi_env,
+    ty: FfiType,
+    p: napi_value,
+    offset: napi_value,
+) -> FfiResult<napi_value> {
+    let what = format!("read.{}", ty.name());
+    // SAFETY (whole body): env/values forwarded; the read address contract is the user's.
+    unsafe {
+        let base = convert::address(env, p, FfiType::Ptr)
+            .map_err(|e| e.context(&format!("{what}: argument 0")))?;
+        let off = size_arg(env, offset, &format!("{what}: byteOffset"), Some(0))?;
+        let at = checked_address(base, off, ty.size(), &what)?;
+        let raw: u64 = match ty.size() {
+            1 => ptr::read_unaligned(at) as u64,
+            2 => ptr::read_unaligned(at.cast::<u16>()) as u64,
+            4 => ptr::read_unaligned(at.cast::<u32>()) as u64,
+            8 => ptr::read_unaligned(at.cast::<u64>()),
+            _ => {
+                return Err(FfiError::type_error(format!(
+                    "{what} is not a readable type"
+                )))
+            }
+        };
+        convert::to_js(
+            env,
+            if ty == FfiType::CString {
+                FfiType::Ptr
+            } else {
+                ty
+            },
+            raw,
+        )
+    }
+}
+
+/// `toArrayBuffer(ptr, byteOffset, byteLength)`: a new ArrayBuffer holding a copy.
+///
+/// # Safety
+/// `env` live; values of it; the range must be readable (the user's promise).
+pub unsafe fn to_array_buffer(
+    env: napi_env,
+    p: napi_value,
+    offset: napi_value,
+    length: napi_value,
+) -> FfiResult<napi_value> {
+    // SAFETY (whole body): env/values forwarded; the range is the user's promise.
+    unsafe {
+        let base = convert::address(env, p, FfiType::Ptr)
+            .map_err(|e| e.context("toArrayBuffer: argument 0"))?;
+        let off = size_arg(env, offset, "toArrayBuffer: byteOffset", Some(0))?;
+        let len = size_arg(env, length, "toArrayBuffer: byteLength", None)?;
+        let at = checked_address(base, off, len, "toArrayBuffer")?;
+        let mut data: *mut c_void = ptr::null_mut();
+        let mut ab = ptr::null_mut();
+        js::check(
+            env,
+            sys::napi_create_arraybuffer(env, len, &mut data, &mut ab),
+            "napi_create_arraybuffer",
+        )
+        .map_err(|e| match e {
+            FfiError::Pending => e,
+            _ => FfiError::range_error(format!("toArrayBuffer: cannot allocate {len} bytes")),
+        })?;
+        if len > 0 {
+            ptr::copy_nonoverlapping(at, data.cast::<u8>(), len);
+        }
+        Ok(ab)
+    }
+}
+
+/// `new CString(ptr, byteOffset?, byteLength?)`: the C string at an address as a JS string.
+/// NULL reads as ''. With a byteLength, exactly that many bytes are read.
+///
+/// # Safety
+/// `env` live; values of it; the memory must be readable (the user's promise).
+pub unsafe fn read_c_string(
+    env: napi_env,
+    p: napi_value,
+    offset: napi_value,
+    length: napi_value,
+) -> FfiResult<napi_value> {
+    // SAFETY (whole body): env/values forwarded; the memory is the user's promise.
+    unsafe {
+        let base =
+            convert::address(env, p, FfiType::Ptr).map_err(|e| e.context("CString: argument 0"))?;
+        let off = size_arg(env, offset, "CString: byteOffset", Some(0))?;
+        if base == 0 {
+            return js::string(env, "");
+        }
+        if js::kind(env, length) == js::Kind::Undefined {
+            let at = checked_address(base, off, 0, "CString")?;
+            return convert::c_string_to_js(env, at.cast::<c_char>());
+        }
+        let len = size_arg(env, length, "CString: byteLength", None)?;
+        let at = checked_address(base, off, len, "CString")?;
+        convert::utf8_to_js(env, std::slice::from_raw_parts(at, len))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checked_address_refuses_null_low_and_overflow() {
+        assert!(matches!(
+            checked_address(0, 0, 4, "r"),
+            Err(FfiError::Generic(_))
+        ));
+        assert!(matches!(
+            checked_address(8, 0, 4, "r"),
+            Err(FfiError::Generic(_))
+        ));
+        assert!(matches!(
+            checked_address(usize::MAX, 1, 0, "r"),
+            Err(FfiError::Range(_))
+        ));
+        assert!(matches!(
+            checked_address(usize::MAX - 2, 0, 8, "r"),
+            Err(FfiError::Range(_))
+        ));
+        assert_eq!(
+            checked_address(0x10000, 16, 4, "r").unwrap() as usize,
+            0x10010
+        );
+    }
+}

@@ -1,0 +1,170 @@
+//! Call preparation: a function definition from JS (`{ args, returns }`) becomes a
+//! `Signature` once, at dlopen / CFunction time: the argument and result types plus the
+//! libffi call interface (CIF) every later call reuses.
+
+use std::ffi::CStr;
+
+use libffi::low::ffi_cif;
+use libffi::middle::Cif;
+use napi_ohos::sys::{napi_env, napi_value};
+
+use crate::error::{FfiError, FfiResult};
+use crate::js;
+use crate::types::FfiType;
+
+/// The prepared shape of one C function.
+pub struct Signature {
+    pub args: Box<[FfiType]>,
+    pub ret: FfiType,
+    cif: Cif,
+}
+
+// SAFETY: the CIF is built once and only read afterwards (ffi_call takes it by pointer but
+// does not modify a prepared CIF); the type arrays it points to are owned by `cif`.
+unsafe impl Send for Signature {}
+// SAFETY: as above, shared reads only.
+unsafe impl Sync for Signature {}
+
+impl Signature {
+    pub fn new(args: Vec<FfiType>, ret: FfiType) -> FfiResult<Signature> {
+        if let Some(i) = args.iter().position(|t| *t == FfiType::Void) {
+            return Err(FfiError::type_error(format!(
+                "args[{i}] is void; void is only valid in returns"
+            )));
+        }
+        let cif = Cif::try_new(args.iter().map(|t| t.ffi_type()), ret.ffi_type()).map_err(|e| {
+            FfiError::error(format!(
+                "libffi could not prepare the call interface: {e:?}"
+            ))
+        })?;
+        Ok(Signature {
+            args: args.into_boxed_slice(),
+            ret,
+            cif,
+        })
+    }
+
+    #[inline]
+    pub fn cif_ptr(&self) -> *mut ffi_cif {
+        self.cif.as_raw_ptr()
+    }
+
+    /// `(i32, f64) -> f64`, for messages.
+    pub fn describe(&self) -> String {
+        let args: Vec<_> = self.args.iter().map(|t| t.name()).collect();
+        format!("({}) -> {}", args.join(", "), self.ret.name())
+    }
+}
+
+/// Read one type code from JS.
+///
+/// # Safety
+/// `env` live; `v` a value of it.
+pub unsafe fn parse_type(env: napi_env, v: napi_value) -> FfiResult<FfiType> {
+    // SAFETY: forwarded contract.
+    unsafe {
+        if let Some(code) = js::get_f64(env, v) {
+            if let Some(t) = FfiType::from_code(code) {
+                return Ok(t);
+            }
+        }
+        Err(FfiError::type_error(format!(
+            "is not an FFIType, got {}",
+            js::describe(env, v)
+        )))
+    }
+}
+
+/// Parse `{ args?: FFIType[], returns?: FFIType }` (plus the extra keys a caller allows).
+/// Unknown keys are refused so that a typo (`return:`) is not silently a void function.
+///
+/// # Safety
+/// `env` live; `def` a value of it.
+pub unsafe fn parse_definition(
+    env: napi_env,
+    def: napi_value,
+    extra_keys: &[&str],
+) -> FfiResult<Signature> {
+    // SAFETY (whole body): env/def and every value read from def belong to this env.
+    unsafe {
+        if js::kind(env, def) != js::Kind::Object || js::is_array(env, def) {
+            return Err(FfiError::type_error(format!(
+                "definition must be an object {{ args?: FFIType[], returns?: FFIType }}, got {}",
+                js::describe(env, def)
+            )));
+        }
+        let keys = js::property_names(env, def)?;
+        for i in 0..js::array_len(env, keys)? {
+            let key = js::get_string(env, js::element(env, keys, i)?).unwrap_or_default();
+            if key != "args" && key != "returns" && !extra_keys.contains(&key.as_str()) {
+                let mut allowed = vec!["args", "returns"];
+                allowed.extend_from_slice(extra_keys);
+                return Err(FfiError::type_error(format!(
+                    "unknown key \"{key}\" in definition (allowed: {})",
+                    allowed.join(", ")
+                )));
+            }
+        }
+        let args_v = js::get_named(env, def, c"args")?;
+        let mut args = Vec::new();
+        match js::kind(env, args_v) {
+            js::Kind::Undefined => {}
+            _ if js::is_array(env, args_v) => {
+                let n = js::array_len(env, args_v)?;
+                args.reserve(n as usize);
+                for i in 0..n {
+                    let t = parse_type(env, js::element(env, args_v, i)?)
+                        .map_err(|e| e.subject(&format!("args[{i}]")))?;
+                    args.push(t);
+                }
+            }
+            _ => {
+                return Err(FfiError::type_error(format!(
+                    "args must be an array of FFIType, got {}",
+                    js::describe(env, args_v)
+                )))
+            }
+        }
+        let ret_v = js::get_named(env, def, c"returns")?;
+        let ret = match js::kind(env, ret_v) {
+            js::Kind::Undefined => FfiType::Void,
+            _ => parse_type(env, ret_v).map_err(|e| e.subject("returns"))?,
+        };
+        Signature::new(args, ret)
+    }
+}
+
+/// A named property read, for the keys that callers allow.
+///
+/// # Safety
+/// `env` live; `obj` an object of it.
+pub unsafe fn extra(env: napi_env, obj: napi_value, key: &CStr) -> FfiResult<napi_value> {
+    // SAFETY: forwarded contract.
+    unsafe { js::get_named(env, obj, key) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn void_argument_is_refused() {
+        let e = Signature::new(vec![FfiType::I32, FfiType::Void], FfiType::Void)
+            .err()
+            .unwrap();
+        assert!(e.message().contains("args[1]"));
+    }
+
+    #[test]
+    fn every_type_prepares_as_result_and_non_void_as_argument() {
+        for t in FfiType::ALL {
+            assert!(Signature::new(vec![], t).is_ok(), "{t:?} as result");
+            if t != FfiType::Void {
+                let s = Signature::new(vec![t, t], t).unwrap();
+                assert_eq!(s.args.len(), 2);
+            }
+        }
+        let s = Signature::new(vec![FfiType::I32, FfiType::F64], FfiType::CString).unwrap();
+        assert_eq!(s.describe(), "(i32, f64) -> CString");
+    }
+}

@@ -1,0 +1,339 @@
+//! The NAPI surface: the functions the module exports, kept thin. Each one reads its
+//! arguments (trusting argc: OpenHarmony does not pad missing ones), delegates to the module
+//! that does the job, and turns errors and panics into JS exceptions.
+
+use std::any::Any;
+use std::ffi::c_void;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::ptr;
+use std::sync::Arc;
+
+use napi_ohos::sys;
+use napi_ohos::sys::{napi_callback_info, napi_env, napi_value};
+
+use crate::call::{self, CallSite};
+use crate::error::{FfiError, FfiResult};
+use crate::js;
+use crate::library::LibraryHandle;
+use crate::memory;
+use crate::signature;
+use crate::types::FfiType;
+
+/// Run a native entry point: its error becomes a thrown JS error, a panic becomes an Error
+/// (it never unwinds into the engine).
+///
+/// # Safety
+/// `env` is the live env of the current call.
+#[inline]
+pub unsafe fn guard(env: napi_env, f: impl FnOnce() -> FfiResult<napi_value>) -> napi_value {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(Ok(v)) => v,
+        Ok(Err(e)) => {
+            // SAFETY: env is live (contract).
+            unsafe { e.throw(env) };
+            ptr::null_mut()
+        }
+        Err(panic) => {
+            let msg = panic_message(&panic);
+            // SAFETY: env is live (contract).
+            unsafe { FfiError::error(format!("arkffi internal error: {msg}")).throw(env) };
+            ptr::null_mut()
+        }
+    }
+}
+
+fn panic_message(p: &Box<dyn Any + Send>) -> String {
+    if let Some(s) = p.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = p.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "panic".to_owned()
+    }
+}
+
+/// The arguments of one native call, with missing ones read as `undefined`.
+struct Args<const N: usize> {
+    argv: [napi_value; N],
+    argc: usize,
+    data: *mut c_void,
+    undefined: napi_value,
+}
+
+impl<const N: usize> Args<N> {
+    unsafe fn get(env: napi_env, info: napi_callback_info) -> FfiResult<Self> {
+        let mut argv = [ptr::null_mut(); N];
+        let mut argc = N;
+        let mut data = ptr::null_mut();
+        // SAFETY: argv has N slots; out pointers valid; env/info from the current call.
+        unsafe {
+            js::check(
+                env,
+                sys::napi_get_cb_info(
+                    env,
+                    info,
+                    &mut argc,
+                    argv.as_mut_ptr(),
+                    ptr::null_mut(),
+                    &mut data,
+                ),
+                "napi_get_cb_info",
+            )?;
+            Ok(Args {
+                argv,
+                argc,
+                data,
+                undefined: js::undefined(env)?,
+            })
+        }
+    }
+
+    fn at(&self, i: usize) -> napi_value {
+        if i < self.argc.min(N) {
+            self.argv[i]
+        } else {
+            self.undefined
+        }
+    }
+}
+
+macro_rules! entry {
+    ($name:ident, $body:path) => {
+        unsafe extern "C" fn $name(env: napi_env, info: napi_callback_info) -> napi_value {
+            // SAFETY: called by the engine with this call's env and info.
+            unsafe { guard(env, || $body(env, info)) }
+        }
+    };
+}
+
+entry!(dlopen_entry, dlopen);
+entry!(cfunction_entry, cfunction);
+entry!(close_entry, library_close);
+entry!(symbol_ptr_entry, library_symbol_ptr);
+entry!(ptr_entry, buffer_ptr);
+entry!(read_entry, read);
+entry!(to_array_buffer_entry, to_array_buffer);
+entry!(read_c_string_entry, read_c_string);
+
+/// `dlopen(path, { name: { args, returns } })` → `{ path, symbols, close, symbolPtr }`.
+unsafe fn dlopen(env: napi_env, info: napi_callback_info) -> FfiResult<napi_value> {
+    // SAFETY (whole body): env/info from the current call; values read belong to env.
+    unsafe {
+        let a = Args::<2>::get(env, info)?;
+        let path = match js::kind(env, a.at(0)) {
+            js::Kind::String => js::get_string(env, a.at(0)).unwrap_or_default(),
+            _ => {
+                return Err(FfiError::type_error(format!(
+                    "dlopen: path must be a string, got {}",
+                    js::describe(env, a.at(0))
+                )))
+            }
+        };
+        let defs = a.at(1);
+        if js::kind(env, defs) != js::Kind::Object || js::is_array(env, defs) {
+            return Err(FfiError::type_error(format!(
+                "dlopen(\"{path}\"): symbols must be an object of {{ name: {{ args, returns }} }}, got {}",
+                js::describe(env, defs)
+            )));
+        }
+        // Prepare every signature before touching the file system: a bad definition is a
+        // TypeError whatever the library.
+        let keys = js::property_names(env, defs)?;
+        let mut prepared = Vec::new();
+        for i in 0..js::array_len(env, keys)? {
+            let key = js::element(env, keys, i)?;
+            let name = js::get_string(env, key).unwrap_or_default();
+            let sig = signature::parse_definition(env, js::get_property(env, defs, key)?, &[])
+                .map_err(|e| e.context(&format!("dlopen(\"{path}\"): symbol \"{name}\"")))?;
+            prepared.push((key, name, sig));
+        }
+        let handle = Arc::new(LibraryHandle::open(&path)?);
+        let symbols = js::object(env)?;
+        for (key, name, sig) in prepared {
+            let code = handle.symbol(&name)?;
+            let site = CallSite {
+                name: name.into(),
+                code,
+                sig,
+                owner: Some(handle.clone()),
+            };
+            js::set_property(env, symbols, key, call::bind(env, site)?)?;
+        }
+        let lib = js::object(env)?;
+        js::set_named(env, lib, c"path", js::string(env, &path)?)?;
+        js::set_named(env, lib, c"symbols", symbols)?;
+        js::set_named(
+            env,
+            lib,
+            c"close",
+            handle_fn(env, "close", close_entry, &handle)?,
+        )?;
+        js::set_named(
+            env,
+            lib,
+            c"symbolPtr",
+            handle_fn(env, "symbolPtr", symbol_ptr_entry, &handle)?,
+        )?;
+        Ok(lib)
+    }
+}
+
+/// A JS function that carries one reference to the library handle.
+unsafe fn handle_fn(
+    env: napi_env,
+    name: &str,
+    cb: unsafe extern "C" fn(napi_env, napi_callback_info) -> napi_value,
+    handle: &Arc<LibraryHandle>,
+) -> FfiResult<napi_value> {
+    let data = Box::into_raw(Box::new(handle.clone()));
+    // SAFETY: data is valid until the finalizer attached below frees it with the function.
+    unsafe {
+        let f = match js::function(env, name, Some(cb), data.cast()) {
+            Ok(f) => f,
+            Err(e) => {
+                drop(Box::from_raw(data));
+                return Err(e);
+            }
+        };
+        js::attach_box(env, f, data)?;
+        Ok(f)
+    }
+}
+
+/// The library handle behind a `handle_fn` function.
+unsafe fn handle_of<const N: usize>(a: &Args<N>) -> &LibraryHandle {
+    // SAFETY: data is the Box<Arc<LibraryHandle>> attached to this function in handle_fn;
+    // the function is being called, so it has not been finalized.
+    unsafe { &*(a.data as *const Arc<LibraryHandle>) }
+}
+
+unsafe fn library_close(env: napi_env, info: napi_callback_info) -> FfiResult<napi_value> {
+    // SAFETY: env/info from the current call.
+    unsafe {
+        let a = Args::<0>::get(env, info)?;
+        handle_of(&a).close()?;
+        js::undefined(env)
+    }
+}
+
+unsafe fn library_symbol_ptr(env: napi_env, info: napi_callback_info) -> FfiResult<napi_value> {
+    // SAFETY: env/info from the current call.
+    unsafe {
+        let a = Args::<1>::get(env, info)?;
+        let lib = handle_of(&a);
+        let name = match js::kind(env, a.at(0)) {
+            js::Kind::String => js::get_string(env, a.at(0)).unwrap_or_default(),
+            _ => {
+                return Err(FfiError::type_error(format!(
+                    "getSymbolPtr: name must be a string, got {}",
+                    js::describe(env, a.at(0))
+                )))
+            }
+        };
+        let p = lib.symbol(&name).map_err(|e| e.context("getSymbolPtr"))?;
+        crate::convert::pointer_to_js(env, p as usize)
+    }
+}
+
+/// `cfunction({ ptr, args, returns })`: a callable for a raw C function pointer.
+unsafe fn cfunction(env: napi_env, info: napi_callback_info) -> FfiResult<napi_value> {
+    // SAFETY (whole body): env/info from the current call.
+    unsafe {
+        let a = Args::<1>::get(env, info)?;
+        let def = a.at(0);
+        let sig =
+            signature::parse_definition(env, def, &["ptr"]).map_err(|e| e.context("CFunction"))?;
+        let p = signature::extra(env, def, c"ptr")?;
+        let code = crate::convert::address(env, p, FfiType::Callback)
+            .map_err(|e| e.context("CFunction: ptr"))?;
+        if code == 0 {
+            return Err(FfiError::type_error(
+                "CFunction: ptr must be a function address, got null or 0",
+            ));
+        }
+        let site = CallSite {
+            name: format!("CFunction(0x{code:x})").into(),
+            code: code as *const c_void,
+            sig,
+            owner: None,
+        };
+        call::bind(env, site)
+    }
+}
+
+unsafe fn buffer_ptr(env: napi_env, info: napi_callback_info) -> FfiResult<napi_value> {
+    // SAFETY: env/info from the current call.
+    unsafe {
+        let a = Args::<2>::get(env, info)?;
+        memory::buffer_address(env, a.at(0), a.at(1))
+    }
+}
+
+unsafe fn read(env: napi_env, info: napi_callback_info) -> FfiResult<napi_value> {
+    // SAFETY: env/info from the current call.
+    unsafe {
+        let a = Args::<3>::get(env, info)?;
+        let ty = signature::parse_type(env, a.at(0)).map_err(|e| e.context("read: type"))?;
+        if matches!(ty, FfiType::Void | FfiType::CString) {
+            return Err(FfiError::type_error(format!(
+                "read: cannot read a value of type {}",
+                ty.name()
+            )));
+        }
+        memory::read(env, ty, a.at(1), a.at(2))
+    }
+}
+
+unsafe fn to_array_buffer(env: napi_env, info: napi_callback_info) -> FfiResult<napi_value> {
+    // SAFETY: env/info from the current call.
+    unsafe {
+        let a = Args::<3>::get(env, info)?;
+        memory::to_array_buffer(env, a.at(0), a.at(1), a.at(2))
+    }
+}
+
+unsafe fn read_c_string(env: napi_env, info: napi_callback_info) -> FfiResult<napi_value> {
+    // SAFETY: env/info from the current call.
+    unsafe {
+        let a = Args::<3>::get(env, info)?;
+        memory::read_c_string(env, a.at(0), a.at(1), a.at(2))
+    }
+}
+
+/// Put every native function on `exports`.
+///
+/// # Safety
+/// `env` live; `exports` the module's exports object.
+pub unsafe fn register(env: napi_env, exports: napi_value) -> FfiResult<()> {
+    type Entry = unsafe extern "C" fn(napi_env, napi_callback_info) -> napi_value;
+    let table: [(&str, &std::ffi::CStr, Entry); 7] = [
+        ("dlopen", c"dlopen", dlopen_entry),
+        ("cfunction", c"cfunction", cfunction_entry),
+        ("ptr", c"ptr", ptr_entry),
+        ("read", c"read", read_entry),
+        ("toArrayBuffer", c"toArrayBuffer", to_array_buffer_entry),
+        ("readCString", c"readCString", read_c_string_entry),
+        ("typeName", c"typeName", type_name_entry),
+    ];
+    for (name, cname, cb) in table {
+        // SAFETY: env live; the functions carry no data.
+        unsafe {
+            let f = js::function(env, name, Some(cb), ptr::null_mut())?;
+            js::set_named(env, exports, cname, f)?;
+        }
+    }
+    Ok(())
+}
+
+entry!(type_name_entry, type_name);
+
+/// `typeName(code)`: the canonical name of a type code (used by the package's messages and
+/// to check that the ArkTS enum and the native table agree).
+unsafe fn type_name(env: napi_env, info: napi_callback_info) -> FfiResult<napi_value> {
+    // SAFETY: env/info from the current call.
+    unsafe {
+        let a = Args::<1>::get(env, info)?;
+        let ty = signature::parse_type(env, a.at(0)).map_err(|e| e.context("typeName"))?;
+        js::string(env, ty.name())
+    }
+}

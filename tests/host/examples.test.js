@@ -1,0 +1,51 @@
+// The .ets examples of the README (examples/) compiled for Node and run against the host
+// build: what the docs show is what runs.
+'use strict';
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const path = require('path');
+const { fixturePath, root } = require('./helpers');
+const { buildEts } = require('../../scripts/build-ets');
+
+const built = buildEts(['quickstart', 'types', 'demo'].map((n) => path.join(root, 'examples', `${n}.ets`)));
+
+test('examples/quickstart.ets', async () => {
+  const [quickstart] = await built;
+  assert.equal(require(quickstart).quickstart('libm.so.6'), 25);
+});
+
+test('examples/types.ets', async () => {
+  const [, types] = await built;
+  const tour = require(types).typeTour(fixturePath);
+  assert.equal(tour.sum, 42);
+  assert.equal(tour.big, 2n ** 64n - 1n);
+  assert.equal(tour.fast, 2 ** 53);
+  assert.equal(tour.half, 0.5);
+  assert.equal(tour.flag, true);
+  assert.equal(tour.length, 6);
+  assert.equal(tour.greeting, 'hello from C');
+  assert.equal(tour.missing, null);
+  assert.equal(tour.bytes, 4);
+  assert.equal(tour.total, 10n);
+  assert.equal(tour.first, 1);
+  assert.equal(tour.copied, 'hi');
+});
+
+test('examples/demo.ets', async () => {
+  const [, , demo] = await built;
+  const lines = require(demo).runDemo({ libc: 'libc.so.6', libm: 'libm.so.6', fixture: fixturePath });
+  assert.ok(lines.includes("libc strlen('ArkFFI ✓') = 10 bytes of UTF-8"), lines.join('\n'));
+  assert.ok(lines.includes('CFunction(atoi)(\'12345\') = 12345'));
+  assert.ok(lines.includes("fixture str_static() = 'hello from C', str_null() = null"));
+  assert.equal(lines.length, 18);
+});
+
+test('the README shows the example files exactly as they are', () => {
+  const fs = require('fs');
+  const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+  const blocks = [...readme.matchAll(/```ets\n\/\/ (examples\/[\w-]+\.ets)\n([\s\S]*?)```/g)];
+  assert.ok(blocks.length >= 1, 'the README quotes at least one example file');
+  for (const [, file, body] of blocks) {
+    assert.equal(body, fs.readFileSync(path.join(root, file), 'utf8'), `${file} in README.md`);
+  }
+});
