@@ -11,10 +11,12 @@ use napi_ohos::sys;
 use napi_ohos::sys::{napi_callback_info, napi_env, napi_value};
 
 use crate::convert::{self, Scratch};
+use crate::env_state;
 use crate::error::{FfiError, FfiResult};
 use crate::js;
+use crate::layout::StructLayout;
 use crate::library::LibraryHandle;
-use crate::signature::Signature;
+use crate::signature::{ArgType, Signature};
 use crate::surface;
 
 /// Arguments converted on the stack before the heap is used.
@@ -136,40 +138,116 @@ unsafe fn run(
     ptrs: &mut [*mut c_void],
 ) -> FfiResult<napi_value> {
     let mut scratch = Scratch::new();
-    for (i, ((&ty, &v), slot)) in site
+    for (i, (ty, ((&v, slot), p))) in site
         .sig
         .args
         .iter()
-        .zip(argv)
-        .zip(slots.iter_mut())
+        .zip(argv.iter().zip(slots.iter_mut()).zip(ptrs.iter_mut()))
         .enumerate()
     {
         // SAFETY: v is an argument of this call.
-        if let Err(e) = unsafe { convert::to_c(env, ty, v, slot, &mut scratch) } {
-            return Err(e.subject(&format!("{}: args[{i}]", site.name)));
+        let converted = unsafe {
+            match ty {
+                ArgType::Scalar(t) => convert::to_c(env, *t, v, slot, &mut scratch)
+                    .map(|()| (slot as *mut u64).cast()),
+                ArgType::Struct(layout) => struct_argument(env, layout, v),
+            }
+        };
+        match converted {
+            Ok(address) => *p = address,
+            Err(e) => return Err(e.subject(&format!("{}: args[{i}]", site.name))),
         }
     }
-    for (p, slot) in ptrs.iter_mut().zip(slots.iter_mut()) {
-        *p = (slot as *mut u64).cast();
-    }
-    let mut ret = [0u64; 2];
-    // SAFETY: the CIF was prepared for exactly these argument types; every ptrs[i] points at
-    // a slot holding a value of args[i]'s C type (strings and buffers point at memory that
-    // lives until this call returns: `scratch` and the JS arguments held by this frame); the
-    // return buffer is 16 bytes, at least sizeof(ffi_arg) and any scalar result. The code
-    // address matches the signature by the user's declaration, which is the FFI contract.
-    unsafe {
-        let code: unsafe extern "C" fn() = std::mem::transmute(site.code);
-        ffi_call(
-            site.sig.cif_ptr(),
-            Some(code),
-            ret.as_mut_ptr().cast(),
-            ptrs.as_mut_ptr(),
-        );
-    }
-    // Convert before `scratch` goes: a C function may return one of its string arguments.
-    // SAFETY: ret was written by a call returning site.sig.ret.
-    let result = unsafe { convert::to_js(env, site.sig.ret, ret[0]) };
+    let result = match &site.sig.ret {
+        ArgType::Scalar(t) => {
+            let mut ret = [0u64; 2];
+            // SAFETY: the return buffer is 16 bytes, at least sizeof(ffi_arg) and any scalar.
+            unsafe { ffi(site, ret.as_mut_ptr().cast(), ptrs) };
+            // Convert before `scratch` goes: a C function may return one of its string
+            // arguments. SAFETY: ret was written by a call returning `t`.
+            unsafe { convert::to_js(env, *t, ret[0]) }
+        }
+        // SAFETY: env of this call; ptrs prepared above.
+        ArgType::Struct(layout) => unsafe { struct_result(env, site, layout, ptrs) },
+    };
     drop(scratch);
     result
+}
+
+/// Jump into C.
+///
+/// # Safety
+/// The CIF was prepared for exactly the signature's types; every `ptrs[i]` points at a value
+/// of args[i]'s C type (scalar slots, the struct bytes of JS buffers, C strings in the call's
+/// scratch), all alive until this returns; `rvalue` is large enough for the result (at least
+/// sizeof(ffi_arg)). The code address matches the signature by the user's declaration, which
+/// is the FFI contract.
+#[inline]
+unsafe fn ffi(site: &CallSite, rvalue: *mut c_void, ptrs: &mut [*mut c_void]) {
+    // SAFETY: per this function's contract.
+    unsafe {
+        let code: unsafe extern "C" fn() = std::mem::transmute(site.code);
+        ffi_call(site.sig.cif_ptr(), Some(code), rvalue, ptrs.as_mut_ptr());
+    }
+}
+
+/// A struct argument: the bytes of the buffer made by `StructSchema.create()` (any buffer
+/// of exactly the struct's size), passed without a copy.
+unsafe fn struct_argument(
+    env: napi_env,
+    layout: &StructLayout,
+    v: napi_value,
+) -> FfiResult<*mut c_void> {
+    // SAFETY: env/v of the current call.
+    unsafe {
+        match convert::buffer_bytes(env, v) {
+            Some((data, len)) if len == layout.size && !data.is_null() => Ok(data),
+            Some((_, len)) => Err(FfiError::type_error(format!(
+                "must be a struct of {} bytes (the ArrayBuffer of StructSchema.create()), got a buffer of {len} bytes",
+                layout.size
+            ))),
+            None => Err(FfiError::type_error(format!(
+                "must be a struct of {} bytes (the ArrayBuffer of StructSchema.create()), got {}",
+                layout.size,
+                js::describe(env, v)
+            ))),
+        }
+    }
+}
+
+/// Call a function returning a struct by value: the result is copied into a new ArrayBuffer
+/// that this env holds, keyed by its address, until `releasePtr(address)`; the address is
+/// returned.
+unsafe fn struct_result(
+    env: napi_env,
+    site: &CallSite,
+    layout: &StructLayout,
+    ptrs: &mut [*mut c_void],
+) -> FfiResult<napi_value> {
+    const INLINE_WORDS: usize = 34;
+    // libffi may store whole registers: give it room past the struct's size.
+    let words = layout.size / 8 + 3;
+    let mut inline = [0u64; INLINE_WORDS];
+    let mut heap = Vec::new();
+    let rvalue: &mut [u64] = if words <= INLINE_WORDS {
+        &mut inline
+    } else {
+        heap.resize(words, 0u64);
+        &mut heap
+    };
+    // SAFETY: rvalue has at least size + 16 bytes, 8-byte aligned; ptrs prepared by run().
+    unsafe { ffi(site, rvalue.as_mut_ptr().cast(), ptrs) };
+    let mut data: *mut c_void = ptr::null_mut();
+    let mut buffer = ptr::null_mut();
+    // SAFETY: env live; out slots valid; then a copy of size bytes into the new buffer.
+    unsafe {
+        js::check(
+            env,
+            sys::napi_create_arraybuffer(env, layout.size, &mut data, &mut buffer),
+            "napi_create_arraybuffer",
+        )?;
+        ptr::copy_nonoverlapping(rvalue.as_ptr().cast::<u8>(), data.cast::<u8>(), layout.size);
+        env_state::get(env)?.hold(env, data as usize, buffer)?;
+        convert::pointer_to_js(env, data as usize)
+    }
 }

@@ -2,15 +2,20 @@
 //!
 //! Modules, one job each: `types` (the type model), `library` (loading), `signature` (call
 //! preparation), `convert` (value conversion), `call` (the call path), `memory` (pointer
-//! helpers), `js` (NAPI wrappers), `error`, and `surface` (the thin exported layer).
+//! helpers), `layout` (struct layouts), `structs` (struct values and schema handles),
+//! `env_state` (per-thread state: held struct results), `js` (NAPI wrappers), `error`, and
+//! `surface` (the thin exported layer).
 
 pub mod call;
 pub mod convert;
+pub mod env_state;
 pub mod error;
 pub mod js;
+pub mod layout;
 pub mod library;
 pub mod memory;
 pub mod signature;
+pub mod structs;
 pub mod surface;
 pub mod types;
 

@@ -50,7 +50,7 @@ pub unsafe fn size_arg(
 }
 
 /// `address + offset`, refusing NULL, the first page and overflow.
-fn checked_address(base: usize, offset: usize, len: usize, what: &str) -> FfiResult<*const u8> {
+pub fn checked_address(base: usize, offset: usize, len: usize, what: &str) -> FfiResult<*const u8> {
     let start = base
         .checked_add(offset)
         .filter(|a| a.checked_add(len).is_some())

@@ -3,19 +3,49 @@
 //! libffi call interface (CIF) every later call reuses.
 
 use std::ffi::CStr;
+use std::sync::Arc;
 
 use libffi::low::ffi_cif;
-use libffi::middle::Cif;
+use libffi::middle::{Cif, Type};
 use napi_ohos::sys::{napi_env, napi_value};
 
 use crate::error::{FfiError, FfiResult};
 use crate::js;
+use crate::layout::StructLayout;
+use crate::structs;
 use crate::types::FfiType;
+
+/// The type of an argument or result: a scalar, or a struct passed by value.
+#[derive(Clone, Debug)]
+pub enum ArgType {
+    Scalar(FfiType),
+    Struct(Arc<StructLayout>),
+}
+
+impl ArgType {
+    fn ffi_type(&self) -> Type {
+        match self {
+            ArgType::Scalar(t) => t.ffi_type(),
+            ArgType::Struct(s) => s.ffi_type(),
+        }
+    }
+
+    pub fn name(&self) -> String {
+        match self {
+            ArgType::Scalar(t) => t.name().to_owned(),
+            ArgType::Struct(s) => format!("struct ({} bytes)", s.size),
+        }
+    }
+
+    pub fn is_void(&self) -> bool {
+        matches!(self, ArgType::Scalar(FfiType::Void))
+    }
+}
 
 /// The prepared shape of one C function.
 pub struct Signature {
-    pub args: Box<[FfiType]>,
-    pub ret: FfiType,
+    pub args: Box<[ArgType]>,
+    pub ret: ArgType,
     cif: Cif,
 }
 
@@ -26,8 +56,8 @@ unsafe impl Send for Signature {}
 unsafe impl Sync for Signature {}
 
 impl Signature {
-    pub fn new(args: Vec<FfiType>, ret: FfiType) -> FfiResult<Signature> {
-        if let Some(i) = args.iter().position(|t| *t == FfiType::Void) {
+    pub fn new(args: Vec<ArgType>, ret: ArgType) -> FfiResult<Signature> {
+        if let Some(i) = args.iter().position(|t| t.is_void()) {
             return Err(FfiError::type_error(format!(
                 "args[{i}] is void; void is only valid in returns"
             )));
@@ -52,15 +82,16 @@ impl Signature {
     /// `(i32, f64) -> f64`, for messages.
     pub fn describe(&self) -> String {
         let args: Vec<_> = self.args.iter().map(|t| t.name()).collect();
-        format!("({}) -> {}", args.join(", "), self.ret.name())
+        let ret = self.ret.name();
+        format!("({}) -> {ret}", args.join(", "))
     }
 }
 
-/// Read one type code from JS.
+/// Read one FFIType code from JS.
 ///
 /// # Safety
 /// `env` live; `v` a value of it.
-pub unsafe fn parse_type(env: napi_env, v: napi_value) -> FfiResult<FfiType> {
+pub unsafe fn parse_type_code(env: napi_env, v: napi_value) -> FfiResult<FfiType> {
     // SAFETY: forwarded contract.
     unsafe {
         if let Some(code) = js::get_f64(env, v) {
@@ -70,6 +101,28 @@ pub unsafe fn parse_type(env: napi_env, v: napi_value) -> FfiResult<FfiType> {
         }
         Err(FfiError::type_error(format!(
             "is not an FFIType, got {}",
+            js::describe(env, v)
+        )))
+    }
+}
+
+/// Read an argument or result type: an FFIType code or a StructSchema.
+///
+/// # Safety
+/// `env` live; `v` a value of it.
+pub unsafe fn parse_type(env: napi_env, v: napi_value) -> FfiResult<ArgType> {
+    // SAFETY: forwarded contract.
+    unsafe {
+        if let Some(layout) = structs::from_schema(env, v) {
+            return Ok(ArgType::Struct(layout));
+        }
+        if let Some(code) = js::get_f64(env, v) {
+            if let Some(t) = FfiType::from_code(code) {
+                return Ok(ArgType::Scalar(t));
+            }
+        }
+        Err(FfiError::type_error(format!(
+            "is not an FFIType or a StructSchema, got {}",
             js::describe(env, v)
         )))
     }
@@ -127,7 +180,7 @@ pub unsafe fn parse_definition(
         }
         let ret_v = js::get_named(env, def, c"returns")?;
         let ret = match js::kind(env, ret_v) {
-            js::Kind::Undefined => FfiType::Void,
+            js::Kind::Undefined => ArgType::Scalar(FfiType::Void),
             _ => parse_type(env, ret_v).map_err(|e| e.subject("returns"))?,
         };
         Signature::new(args, ret)
@@ -146,10 +199,15 @@ pub unsafe fn extra(env: napi_env, obj: napi_value, key: &CStr) -> FfiResult<nap
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::layout::FieldKind;
+
+    fn sc(t: FfiType) -> ArgType {
+        ArgType::Scalar(t)
+    }
 
     #[test]
     fn void_argument_is_refused() {
-        let e = Signature::new(vec![FfiType::I32, FfiType::Void], FfiType::Void)
+        let e = Signature::new(vec![sc(FfiType::I32), sc(FfiType::Void)], sc(FfiType::Void))
             .err()
             .unwrap();
         assert!(e.message().contains("args[1]"));
@@ -158,13 +216,37 @@ mod tests {
     #[test]
     fn every_type_prepares_as_result_and_non_void_as_argument() {
         for t in FfiType::ALL {
-            assert!(Signature::new(vec![], t).is_ok(), "{t:?} as result");
+            assert!(Signature::new(vec![], sc(t)).is_ok(), "{t:?} as result");
             if t != FfiType::Void {
-                let s = Signature::new(vec![t, t], t).unwrap();
+                let s = Signature::new(vec![sc(t), sc(t)], sc(t)).unwrap();
                 assert_eq!(s.args.len(), 2);
             }
         }
-        let s = Signature::new(vec![FfiType::I32, FfiType::F64], FfiType::CString).unwrap();
+        let s = Signature::new(
+            vec![sc(FfiType::I32), sc(FfiType::F64)],
+            sc(FfiType::CString),
+        )
+        .unwrap();
         assert_eq!(s.describe(), "(i32, f64) -> CString");
+    }
+
+    #[test]
+    fn structs_prepare_as_arguments_and_results() {
+        let layout = Arc::new(
+            StructLayout::new(vec![
+                ("re".into(), FieldKind::Scalar(FfiType::F64)),
+                ("im".into(), FieldKind::Scalar(FfiType::F64)),
+            ])
+            .unwrap(),
+        );
+        let s = Signature::new(
+            vec![ArgType::Struct(layout.clone()); 2],
+            ArgType::Struct(layout),
+        )
+        .unwrap();
+        assert_eq!(
+            s.describe(),
+            "(struct (16 bytes), struct (16 bytes)) -> struct (16 bytes)"
+        );
     }
 }

@@ -12,11 +12,15 @@ use napi_ohos::sys;
 use napi_ohos::sys::{napi_callback_info, napi_env, napi_value};
 
 use crate::call::{self, CallSite};
+use crate::convert;
+use crate::env_state;
 use crate::error::{FfiError, FfiResult};
 use crate::js;
+use crate::layout::StructLayout;
 use crate::library::LibraryHandle;
 use crate::memory;
 use crate::signature;
+use crate::structs;
 use crate::types::FfiType;
 
 /// Run a native entry point: its error becomes a thrown JS error, a panic becomes an Error
@@ -273,7 +277,7 @@ unsafe fn read(env: napi_env, info: napi_callback_info) -> FfiResult<napi_value>
     // SAFETY: env/info from the current call.
     unsafe {
         let a = Args::<3>::get(env, info)?;
-        let ty = signature::parse_type(env, a.at(0)).map_err(|e| e.context("read: type"))?;
+        let ty = signature::parse_type_code(env, a.at(0)).map_err(|e| e.context("read: type"))?;
         if matches!(ty, FfiType::Void | FfiType::CString) {
             return Err(FfiError::type_error(format!(
                 "read: cannot read a value of type {}",
@@ -306,7 +310,9 @@ unsafe fn read_c_string(env: napi_env, info: napi_callback_info) -> FfiResult<na
 /// `env` live; `exports` the module's exports object.
 pub unsafe fn register(env: napi_env, exports: napi_value) -> FfiResult<()> {
     type Entry = unsafe extern "C" fn(napi_env, napi_callback_info) -> napi_value;
-    let table: [(&str, &std::ffi::CStr, Entry); 7] = [
+    // SAFETY: env live; module initialisation runs once per env.
+    unsafe { env_state::install(env)? };
+    let table: [(&str, &std::ffi::CStr, Entry); 14] = [
         ("dlopen", c"dlopen", dlopen_entry),
         ("cfunction", c"cfunction", cfunction_entry),
         ("ptr", c"ptr", ptr_entry),
@@ -314,6 +320,13 @@ pub unsafe fn register(env: napi_env, exports: napi_value) -> FfiResult<()> {
         ("toArrayBuffer", c"toArrayBuffer", to_array_buffer_entry),
         ("readCString", c"readCString", read_c_string_entry),
         ("typeName", c"typeName", type_name_entry),
+        ("structLayout", c"structLayout", struct_layout_entry),
+        ("structCreate", c"structCreate", struct_create_entry),
+        ("structWrite", c"structWrite", struct_write_entry),
+        ("structRead", c"structRead", struct_read_entry),
+        ("structOffsetOf", c"structOffsetOf", struct_offset_of_entry),
+        ("releasePtr", c"releasePtr", release_ptr_entry),
+        ("heldPtrCount", c"heldPtrCount", held_ptr_count_entry),
     ];
     for (name, cname, cb) in table {
         // SAFETY: env live; the functions carry no data.
@@ -333,7 +346,172 @@ unsafe fn type_name(env: napi_env, info: napi_callback_info) -> FfiResult<napi_v
     // SAFETY: env/info from the current call.
     unsafe {
         let a = Args::<1>::get(env, info)?;
-        let ty = signature::parse_type(env, a.at(0)).map_err(|e| e.context("typeName"))?;
+        let ty = signature::parse_type_code(env, a.at(0)).map_err(|e| e.context("typeName"))?;
         js::string(env, ty.name())
+    }
+}
+
+entry!(struct_layout_entry, struct_layout);
+entry!(struct_create_entry, struct_create);
+entry!(struct_write_entry, struct_write);
+entry!(struct_read_entry, struct_read);
+entry!(struct_offset_of_entry, struct_offset_of);
+entry!(release_ptr_entry, release_ptr);
+entry!(held_ptr_count_entry, held_ptr_count);
+
+/// The layout behind argument 0 (a StructSchema's native handle).
+unsafe fn layout_arg<const N: usize>(
+    env: napi_env,
+    a: &Args<N>,
+    what: &str,
+) -> FfiResult<Arc<StructLayout>> {
+    // SAFETY: env and the argument belong to the current call.
+    unsafe {
+        structs::from_handle(env, a.at(0)).ok_or_else(|| {
+            FfiError::type_error(format!(
+                "{what}: argument 0 must be a StructSchema handle, got {}",
+                js::describe(env, a.at(0))
+            ))
+        })
+    }
+}
+
+/// `structLayout(fields)` → `{ handle, size, alignment, offsets }`.
+unsafe fn struct_layout(env: napi_env, info: napi_callback_info) -> FfiResult<napi_value> {
+    // SAFETY (whole body): env/info from the current call.
+    unsafe {
+        let a = Args::<1>::get(env, info)?;
+        let layout =
+            Arc::new(structs::parse_layout(env, a.at(0)).map_err(|e| e.context("StructSchema"))?);
+        let offsets = js::object(env)?;
+        for f in &layout.fields {
+            js::set_property(
+                env,
+                offsets,
+                js::string(env, &f.name)?,
+                js::number(env, f.offset as f64)?,
+            )?;
+        }
+        let out = js::object(env)?;
+        js::set_named(env, out, c"size", js::number(env, layout.size as f64)?)?;
+        js::set_named(
+            env,
+            out,
+            c"alignment",
+            js::number(env, layout.align as f64)?,
+        )?;
+        js::set_named(env, out, c"offsets", offsets)?;
+        js::set_named(env, out, c"handle", structs::new_handle(env, layout)?)?;
+        Ok(out)
+    }
+}
+
+/// `structCreate(handle, value)` → a new zeroed ArrayBuffer holding the struct.
+unsafe fn struct_create(env: napi_env, info: napi_callback_info) -> FfiResult<napi_value> {
+    // SAFETY (whole body): env/info from the current call; the new buffer has size bytes.
+    unsafe {
+        let a = Args::<2>::get(env, info)?;
+        let layout = layout_arg(env, &a, "StructSchema.create")?;
+        let mut data: *mut c_void = ptr::null_mut();
+        let mut buffer = ptr::null_mut();
+        js::check(
+            env,
+            sys::napi_create_arraybuffer(env, layout.size, &mut data, &mut buffer),
+            "napi_create_arraybuffer",
+        )?;
+        ptr::write_bytes(data.cast::<u8>(), 0, layout.size);
+        structs::write(env, &layout, a.at(1), data.cast(), "")
+            .map_err(|e| e.context("StructSchema.create"))?;
+        Ok(buffer)
+    }
+}
+
+/// Where a struct is read or written: `size` bytes of a buffer (bounds-checked) or of C
+/// memory at an address (trusted, NULL and the first page refused).
+unsafe fn struct_memory(
+    env: napi_env,
+    target: napi_value,
+    offset: napi_value,
+    size: usize,
+    what: &str,
+) -> FfiResult<*mut u8> {
+    // SAFETY (whole body): env and values from the current call.
+    unsafe {
+        let off = memory::size_arg(env, offset, &format!("{what}: byteOffset"), Some(0))?;
+        if let Some((data, len)) = convert::buffer_bytes(env, target) {
+            if off.checked_add(size).is_none_or(|end| end > len) {
+                return Err(FfiError::range_error(format!(
+                    "{what}: a struct of {size} bytes at byteOffset {off} does not fit in a buffer of {len} bytes"
+                )));
+            }
+            return Ok(data.cast::<u8>().add(off));
+        }
+        let base = convert::address(env, target, FfiType::Ptr)
+            .map_err(|e| e.subject(&format!("{what}: argument")))?;
+        Ok(memory::checked_address(base, off, size, what)?.cast_mut())
+    }
+}
+
+/// `structWrite(handle, value, target, byteOffset?)`.
+unsafe fn struct_write(env: napi_env, info: napi_callback_info) -> FfiResult<napi_value> {
+    // SAFETY (whole body): env/info from the current call; struct_memory gives size bytes.
+    unsafe {
+        let a = Args::<4>::get(env, info)?;
+        let layout = layout_arg(env, &a, "StructSchema.write")?;
+        let at = struct_memory(env, a.at(2), a.at(3), layout.size, "StructSchema.write")?;
+        structs::write(env, &layout, a.at(1), at, "")
+            .map_err(|e| e.context("StructSchema.write"))?;
+        js::undefined(env)
+    }
+}
+
+/// `structRead(handle, source, byteOffset?)` → a new object with the struct's fields.
+unsafe fn struct_read(env: napi_env, info: napi_callback_info) -> FfiResult<napi_value> {
+    // SAFETY (whole body): env/info from the current call; struct_memory gives size bytes.
+    unsafe {
+        let a = Args::<3>::get(env, info)?;
+        let layout = layout_arg(env, &a, "StructSchema.fromPtr")?;
+        let at = struct_memory(env, a.at(1), a.at(2), layout.size, "StructSchema.fromPtr")?;
+        structs::read(env, &layout, at)
+    }
+}
+
+/// `structOffsetOf(handle, path)`.
+unsafe fn struct_offset_of(env: napi_env, info: napi_callback_info) -> FfiResult<napi_value> {
+    // SAFETY (whole body): env/info from the current call.
+    unsafe {
+        let a = Args::<2>::get(env, info)?;
+        let layout = layout_arg(env, &a, "StructSchema.offsetOf")?;
+        if js::kind(env, a.at(1)) != js::Kind::String {
+            return Err(FfiError::type_error(format!(
+                "StructSchema.offsetOf: name must be a string, got {}",
+                js::describe(env, a.at(1))
+            )));
+        }
+        let path = js::get_string(env, a.at(1)).unwrap_or_default();
+        let off = structs::offset_of(&layout, &path)
+            .map_err(|m| FfiError::type_error(format!("StructSchema.offsetOf: {m}")))?;
+        js::number(env, off as f64)
+    }
+}
+
+/// `releasePtr(address)`: drop a held struct result. Unknown addresses are ignored.
+unsafe fn release_ptr(env: napi_env, info: napi_callback_info) -> FfiResult<napi_value> {
+    // SAFETY (whole body): env/info from the current call.
+    unsafe {
+        let a = Args::<1>::get(env, info)?;
+        let address = convert::address(env, a.at(0), FfiType::Ptr)
+            .map_err(|e| e.subject("releasePtr: argument 0"))?;
+        env_state::get(env)?.release(env, address);
+        js::undefined(env)
+    }
+}
+
+/// `heldPtrCount()`: how many struct results are held (not yet released).
+unsafe fn held_ptr_count(env: napi_env, info: napi_callback_info) -> FfiResult<napi_value> {
+    // SAFETY (whole body): env/info from the current call.
+    unsafe {
+        let _ = Args::<0>::get(env, info)?;
+        js::number(env, env_state::get(env)?.held_count() as f64)
     }
 }

@@ -13,7 +13,8 @@ function open(defs) {
 
 test('the package exports exactly its public names', () => {
   assert.deepEqual(Object.keys(arkffi).sort(), [
-    'CFunction', 'CString', 'FFIType', 'Library', 'MemoryReader', 'dlopen', 'getSymbolPtr', 'ptr', 'read', 'toArrayBuffer',
+    'CFunction', 'CString', 'FFIType', 'Library', 'MemoryReader', 'StructArray', 'StructSchema', 'dlopen', 'getSymbolPtr',
+    'heldPtrCount', 'ptr', 'read', 'releasePtr', 'toArrayBuffer',
   ]);
 });
 
@@ -378,7 +379,7 @@ test('function pointers: getSymbolPtr, CFunction, callback arguments', () => {
   assert.equal(read.i32(getSymbolPtr(lib, 'fixture_counter')), 42);
   assert.throws(() => getSymbolPtr(lib, 'no_such_symbol'), { name: 'Error', message: /symbol "no_such_symbol" not found in library/ });
   assert.throws(() => CFunction({ ptr: 0, args: [], returns: T.void }), /function address/);
-  assert.throws(() => CFunction({ ptr: twice, args: [99], returns: T.void }), { name: 'TypeError', message: /args\[0\] is not an FFIType/ });
+  assert.throws(() => CFunction({ ptr: twice, args: [99], returns: T.void }), { name: 'TypeError', message: /args\[0\] is not an FFIType or a StructSchema/ });
   assert.throws(() => lib.symbols.apply_i32(new Uint8Array(4), 1), { name: 'TypeError', message: /must be callback/ });
   lib.close();
 });
@@ -413,8 +414,8 @@ test('dlopen errors: path, symbols, definitions, types', () => {
   assert.throws(() => dlopen(fixturePath, { no_such_fn: {} }),
     { name: 'Error', message: new RegExp(`^symbol "no_such_fn" not found in library "${fixturePath.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}"`) });
   assert.throws(() => dlopen(fixturePath, { add_i32: { args: [T.i32, 99], returns: T.i32 } }),
-    { name: 'TypeError', message: /symbol "add_i32": args\[1\] is not an FFIType, got number 99$/ });
-  assert.throws(() => dlopen('/nonexistent/libnope.so', { f: { returns: -1 } }), { name: 'TypeError', message: /returns is not an FFIType/ },
+    { name: 'TypeError', message: /symbol "add_i32": args\[1\] is not an FFIType or a StructSchema, got number 99$/ });
+  assert.throws(() => dlopen('/nonexistent/libnope.so', { f: { returns: -1 } }), { name: 'TypeError', message: /returns is not an FFIType or a StructSchema/ },
     'definitions are checked before the file is opened');
   assert.throws(() => dlopen(fixturePath, { f: { args: [T.void] } }), { name: 'TypeError', message: /void is only valid in returns/ });
   assert.throws(() => dlopen(fixturePath, { f: { args: ['i32'] } }), { name: 'TypeError', message: /got string "i32"/ });

@@ -7,7 +7,7 @@ const path = require('path');
 const { fixturePath, root } = require('./helpers');
 const { buildEts } = require('../../scripts/build-ets');
 
-const built = buildEts(['quickstart', 'types', 'demo'].map((n) => path.join(root, 'examples', `${n}.ets`)));
+const built = buildEts(['quickstart', 'types', 'demo', 'structs'].map((n) => path.join(root, 'examples', `${n}.ets`)));
 
 test('examples/quickstart.ets', async () => {
   const [quickstart] = await built;
@@ -38,6 +38,17 @@ test('examples/demo.ets', async () => {
   assert.ok(lines.includes('CFunction(atoi)(\'12345\') = 12345'));
   assert.ok(lines.includes("fixture str_static() = 'hello from C', str_null() = null"));
   assert.equal(lines.length, 18);
+});
+
+test('examples/structs.ets', async () => {
+  const [, , , structs] = await built;
+  const { divide, complexSum } = require(structs);
+  const { heldPtrCount } = require('./helpers').arkffi;
+  const held = heldPtrCount();
+  assert.deepEqual(divide('libc.so.6', 7, 2), { quot: 3, rem: 1 });
+  assert.deepEqual(divide('libc.so.6', -7, 2), { quot: -3, rem: -1 });
+  assert.deepEqual(complexSum(fixturePath), { real: 11, imag: 22 });
+  assert.equal(heldPtrCount(), held, 'the example releases its struct results');
 });
 
 test('the README shows the example files exactly as they are', () => {

@@ -28,3 +28,26 @@ export const toArrayBuffer: (ptr: NativePointer | null, byteOffset: number | und
 export const readCString: (ptr: NativePointer | null, byteOffset?: number, byteLength?: number) => string;
 /** The canonical name of an FFIType code. */
 export const typeName: (type: number) => string;
+
+/** An opaque native struct layout (the handle inside a StructSchema). */
+export interface NativeStruct {}
+export interface NativeStructInfo {
+  readonly handle: NativeStruct;
+  readonly size: number;
+  readonly alignment: number;
+  readonly offsets: Record<string, number>;
+}
+/** Lays out `{ name: FFIType | StructSchema | { element, length } }` by C rules. */
+export const structLayout: (fields: object) => NativeStructInfo;
+/** A new zeroed ArrayBuffer holding `value` as the struct. */
+export const structCreate: (layout: NativeStruct, value: object) => ArrayBuffer;
+/** Writes `value` at `target + byteOffset` (a buffer, bounds-checked, or an address). */
+export const structWrite: (layout: NativeStruct, value: object, target: NativeBuffer | NativePointer, byteOffset?: number) => void;
+/** Reads the struct at `source + byteOffset` (a buffer, bounds-checked, or an address). */
+export const structRead: (layout: NativeStruct, source: NativeBuffer | NativePointer | null, byteOffset?: number) => object;
+/** offsetof() of a field path such as 'inner.x' or 'items[2]'. */
+export const structOffsetOf: (layout: NativeStruct, path: string) => number;
+/** Lets a held struct result go; unknown addresses are ignored. */
+export const releasePtr: (address: NativePointer | null) => void;
+/** How many struct results are held. */
+export const heldPtrCount: () => number;
