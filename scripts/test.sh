@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command: sets up a fresh machine (scripts/setup.sh), then runs every test:
 # Rust unit tests, the ArkTS lint of every .ets file, and the host tests through the
-# package's host build against the C fixtures.
+# package's host build against the C fixtures (under node --jitless and the exec guard).
 set -euo pipefail
 source "$(dirname "$0")/setup.sh"
 
@@ -9,5 +9,9 @@ echo "== cargo test"
 cargo test --release --locked
 echo "== ArkTS lint"
 node tests/lint/arkts-lint.js
-echo "== host tests (node:test)"
-node --test tests/host/
+echo "== host tests (node:test, --jitless, under the exec guard)"
+# HarmonyOS 5 forbids apps anonymous or writable executable memory. The host tests run the
+# way a device enforces it: V8 without JIT, and tests/exec-guard/noexec.c preloaded so that
+# any such mapping fails (exec-guard.test.js checks the guard is really active).
+LD_PRELOAD="$PWD/target/fixtures/libnoexec.so" ARKFFI_EXEC_GUARD=required \
+  node --jitless --expose-gc --test tests/host/

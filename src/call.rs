@@ -11,7 +11,7 @@ use napi_ohos::sys;
 use napi_ohos::sys::{napi_callback_info, napi_env, napi_value};
 
 use crate::convert::{self, Scratch};
-use crate::env_state;
+use crate::env_state::{self, EnvShared};
 use crate::error::{FfiError, FfiResult};
 use crate::js;
 use crate::layout::StructLayout;
@@ -29,29 +29,76 @@ pub struct CallSite {
     pub sig: Signature,
     /// The library the code lives in (None for CFunction pointers).
     pub owner: Option<Arc<LibraryHandle>>,
+    /// The env the function belongs to: its call depth and deferred callback errors.
+    pub env: Arc<EnvShared>,
+    /// Run on a worker thread and return a Promise.
+    pub nonblocking: bool,
 }
 
-/// Make the JS function for `site`. The function owns the site; the site is dropped when the
-/// function is collected.
+// SAFETY: `code` is a plain function address; everything else is Send + Sync. Nonblocking
+// calls use the site from a worker thread while the JS function keeps it alive.
+unsafe impl Send for CallSite {}
+// SAFETY: as above; the site is immutable after creation.
+unsafe impl Sync for CallSite {}
+
+/// Make the JS function for `site`. The function owns one strong count of the site (its
+/// data pointer is the site itself, so a call needs no extra indirection); it is released
+/// when the function is collected. Nonblocking calls take their own counts.
 ///
 /// # Safety
 /// `env` live; `site.code` the address of a C function matching `site.sig`, valid while the
 /// owner library is open (or forever for CFunction).
 pub unsafe fn bind(env: napi_env, site: CallSite) -> FfiResult<napi_value> {
+    unsafe extern "C" fn finalize(_env: napi_env, data: *mut c_void, _hint: *mut c_void) {
+        let _ = std::panic::catch_unwind(|| {
+            // SAFETY: data is the Arc::into_raw of bind, released exactly once here.
+            drop(unsafe { Arc::from_raw(data as *const CallSite) });
+        });
+    }
     let name = site.name.clone();
-    let data = Box::into_raw(Box::new(site));
-    // SAFETY: data stays valid until the finalizer attached below frees it with the function.
-    let f = match unsafe { js::function(env, &name, Some(invoke), data.cast()) } {
+    let cb: sys::napi_callback = if site.nonblocking {
+        Some(crate::nonblocking::invoke)
+    } else {
+        Some(invoke)
+    };
+    let data = Arc::into_raw(Arc::new(site)) as *mut c_void;
+    // SAFETY: data stays valid until the finalizer attached below releases it.
+    let f = match unsafe { js::function(env, &name, cb, data) } {
         Ok(f) => f,
         Err(e) => {
-            // SAFETY: the function was not created; we still own data.
-            drop(unsafe { Box::from_raw(data) });
+            // SAFETY: the function was not created; we still own this count.
+            drop(unsafe { Arc::from_raw(data as *const CallSite) });
             return Err(e);
         }
     };
-    // SAFETY: f is the function just created; the box is freed exactly once by its finalizer.
-    unsafe { js::attach_box(env, f, data)? };
+    // SAFETY: env live; f valid; finalize releases the count once.
+    let status = unsafe {
+        sys::napi_add_finalizer(
+            env,
+            f,
+            data,
+            Some(finalize),
+            ptr::null_mut(),
+            ptr::null_mut(),
+        )
+    };
+    if status != sys::Status::napi_ok {
+        // SAFETY: not attached: release our count.
+        drop(unsafe { Arc::from_raw(data as *const CallSite) });
+    }
+    // SAFETY: env live.
+    unsafe { js::check(env, status, "napi_add_finalizer")? };
     Ok(f)
+}
+
+/// The site behind a bound function's data pointer.
+///
+/// # Safety
+/// `data` is the data pointer of a function made by `bind`, which is being called (alive).
+#[inline]
+pub unsafe fn site_of<'a>(data: *mut c_void) -> &'a CallSite {
+    // SAFETY: per the contract, data points at a live CallSite (inside its Arc).
+    unsafe { &*(data as *const CallSite) }
 }
 
 unsafe extern "C" fn invoke(env: napi_env, info: napi_callback_info) -> napi_value {
@@ -78,26 +125,10 @@ unsafe fn call(env: napi_env, info: napi_callback_info) -> FfiResult<napi_value>
             "napi_get_cb_info",
         )?
     };
-    // SAFETY: data is the CallSite box bound to this function in `bind`; the function is
-    // alive (it is being called), so the box has not been finalized.
-    let site = unsafe { &*(data as *const CallSite) };
+    // SAFETY: data is the CallSite bound to this function in `bind`; it is being called.
+    let site = unsafe { site_of(data) };
     let n = site.sig.args.len();
-    if argc != n {
-        return Err(FfiError::type_error(format!(
-            "{} expects {n} argument{}, got {argc}",
-            site.name,
-            if n == 1 { "" } else { "s" }
-        )));
-    }
-    if let Some(lib) = &site.owner {
-        if !lib.is_open() {
-            return Err(FfiError::error(format!(
-                "{}: library \"{}\" is closed",
-                site.name,
-                lib.path()
-            )));
-        }
-    }
+    check_call(site, argc)?;
     if n <= INLINE_ARGS {
         let mut slots = [0u64; INLINE_ARGS];
         let mut ptrs: [*mut c_void; INLINE_ARGS] = [ptr::null_mut(); INLINE_ARGS];
@@ -128,6 +159,29 @@ unsafe fn call(env: napi_env, info: napi_callback_info) -> FfiResult<napi_value>
     }
 }
 
+/// The checks every call makes before converting: argument count, library still open.
+#[inline]
+pub fn check_call(site: &CallSite, argc: usize) -> FfiResult<()> {
+    let n = site.sig.args.len();
+    if argc != n {
+        return Err(FfiError::type_error(format!(
+            "{} expects {n} argument{}, got {argc}",
+            site.name,
+            if n == 1 { "" } else { "s" }
+        )));
+    }
+    if let Some(lib) = &site.owner {
+        if !lib.is_open() {
+            return Err(FfiError::error(format!(
+                "{}: library \"{}\" is closed",
+                site.name,
+                lib.path()
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Convert, call, convert back. `argv`, `slots` and `ptrs` all have the signature's length.
 #[inline]
 unsafe fn run(
@@ -138,31 +192,15 @@ unsafe fn run(
     ptrs: &mut [*mut c_void],
 ) -> FfiResult<napi_value> {
     let mut scratch = Scratch::new();
-    for (i, (ty, ((&v, slot), p))) in site
-        .sig
-        .args
-        .iter()
-        .zip(argv.iter().zip(slots.iter_mut()).zip(ptrs.iter_mut()))
-        .enumerate()
-    {
-        // SAFETY: v is an argument of this call.
-        let converted = unsafe {
-            match ty {
-                ArgType::Scalar(t) => convert::to_c(env, *t, v, slot, &mut scratch)
-                    .map(|()| (slot as *mut u64).cast()),
-                ArgType::Struct(layout) => struct_argument(env, layout, v),
-            }
-        };
-        match converted {
-            Ok(address) => *p = address,
-            Err(e) => return Err(e.subject(&format!("{}: args[{i}]", site.name))),
-        }
-    }
+    // SAFETY: argv holds this call's arguments.
+    unsafe { convert_args(env, site, argv, slots, ptrs, &mut scratch)? };
     let result = match &site.sig.ret {
         ArgType::Scalar(t) => {
             let mut ret = [0u64; 2];
             // SAFETY: the return buffer is 16 bytes, at least sizeof(ffi_arg) and any scalar.
-            unsafe { ffi(site, ret.as_mut_ptr().cast(), ptrs) };
+            unsafe { ffi_sync(site, ret.as_mut_ptr().cast(), ptrs) };
+            // SAFETY: env of this call.
+            unsafe { env_state::throw_deferred_if_any(env, &site.env)? };
             // Convert before `scratch` goes: a C function may return one of its string
             // arguments. SAFETY: ret was written by a call returning `t`.
             unsafe { convert::to_js(env, *t, ret[0]) }
@@ -174,6 +212,51 @@ unsafe fn run(
     result
 }
 
+/// Convert every argument into its slot and set `ptrs[i]` to where libffi reads it from.
+///
+/// # Safety
+/// `env` live; `argv` values of this call; all slices of the signature's length.
+#[inline]
+pub unsafe fn convert_args(
+    env: napi_env,
+    site: &CallSite,
+    argv: &[napi_value],
+    slots: &mut [u64],
+    ptrs: &mut [*mut c_void],
+    scratch: &mut Scratch,
+) -> FfiResult<()> {
+    let cells = argv.iter().zip(slots.iter_mut()).zip(ptrs.iter_mut());
+    for (i, (ty, ((&v, slot), p))) in site.sig.args.iter().zip(cells).enumerate() {
+        // SAFETY: v is an argument of this call.
+        let converted = unsafe {
+            match ty {
+                ArgType::Scalar(t) => {
+                    convert::to_c(env, *t, v, slot, scratch).map(|()| (slot as *mut u64).cast())
+                }
+                ArgType::Struct(layout) => struct_argument(env, layout, v),
+            }
+        };
+        match converted {
+            Ok(address) => *p = address,
+            Err(e) => return Err(e.subject(&format!("{}: args[{i}]", site.name))),
+        }
+    }
+    Ok(())
+}
+
+/// A synchronous call on the JS thread: the env's depth counter says so while C runs (JS
+/// callbacks defer their exceptions to it, foreign threads see the JS thread is busy).
+///
+/// # Safety
+/// As `ffi`.
+#[inline]
+unsafe fn ffi_sync(site: &CallSite, rvalue: *mut c_void, ptrs: &mut [*mut c_void]) {
+    site.env.enter();
+    // SAFETY: forwarded contract.
+    unsafe { ffi(site, rvalue, ptrs) };
+    site.env.leave();
+}
+
 /// Jump into C.
 ///
 /// # Safety
@@ -183,7 +266,7 @@ unsafe fn run(
 /// sizeof(ffi_arg)). The code address matches the signature by the user's declaration, which
 /// is the FFI contract.
 #[inline]
-unsafe fn ffi(site: &CallSite, rvalue: *mut c_void, ptrs: &mut [*mut c_void]) {
+pub unsafe fn ffi(site: &CallSite, rvalue: *mut c_void, ptrs: &mut [*mut c_void]) {
     // SAFETY: per this function's contract.
     unsafe {
         let code: unsafe extern "C" fn() = std::mem::transmute(site.code);
@@ -236,7 +319,22 @@ unsafe fn struct_result(
         &mut heap
     };
     // SAFETY: rvalue has at least size + 16 bytes, 8-byte aligned; ptrs prepared by run().
-    unsafe { ffi(site, rvalue.as_mut_ptr().cast(), ptrs) };
+    unsafe { ffi_sync(site, rvalue.as_mut_ptr().cast(), ptrs) };
+    // SAFETY: env of this call.
+    unsafe { env_state::throw_deferred_if_any(env, &site.env)? };
+    // SAFETY: the struct bytes are at the start of rvalue.
+    unsafe { held_struct(env, layout, rvalue.as_ptr().cast()) }
+}
+
+/// Copy a struct result into a new ArrayBuffer held by this env; return its address.
+///
+/// # Safety
+/// `env` live; `bytes` readable for `layout.size` bytes.
+pub unsafe fn held_struct(
+    env: napi_env,
+    layout: &StructLayout,
+    bytes: *const u8,
+) -> FfiResult<napi_value> {
     let mut data: *mut c_void = ptr::null_mut();
     let mut buffer = ptr::null_mut();
     // SAFETY: env live; out slots valid; then a copy of size bytes into the new buffer.
@@ -246,7 +344,7 @@ unsafe fn struct_result(
             sys::napi_create_arraybuffer(env, layout.size, &mut data, &mut buffer),
             "napi_create_arraybuffer",
         )?;
-        ptr::copy_nonoverlapping(rvalue.as_ptr().cast::<u8>(), data.cast::<u8>(), layout.size);
+        ptr::copy_nonoverlapping(bytes, data.cast::<u8>(), layout.size);
         env_state::get(env)?.hold(env, data as usize, buffer)?;
         convert::pointer_to_js(env, data as usize)
     }

@@ -41,6 +41,18 @@ impl Scratch {
     }
 }
 
+impl Scratch {
+    /// Storage that may move and outlive the converting call (nonblocking calls): every
+    /// string goes to its own heap buffer.
+    pub fn owned() -> Self {
+        Scratch {
+            arena: MaybeUninit::uninit(),
+            used: STRING_ARENA,
+            long: Vec::new(),
+        }
+    }
+}
+
 impl Default for Scratch {
     fn default() -> Self {
         Self::new()
@@ -292,7 +304,21 @@ pub unsafe fn to_c(
                 Some((p, _)) => p as u64,
                 None => address(env, v, ty)? as u64,
             },
-            FfiType::Callback => address(env, v, ty)? as u64,
+            FfiType::Callback => match js::kind(env, v) {
+                // A JSCallback object stands for its pointer.
+                js::Kind::Object => {
+                    let p = js::get_named(env, v, c"ptr")?;
+                    if matches!(
+                        js::kind(env, p),
+                        js::Kind::Number | js::Kind::BigInt | js::Kind::Null
+                    ) {
+                        address(env, p, ty)? as u64
+                    } else {
+                        return Err(refuse(env, v, ty, false));
+                    }
+                }
+                _ => address(env, v, ty)? as u64,
+            },
             FfiType::CString => c_string(env, v, scratch)? as u64,
             FfiType::Buffer => match buffer_bytes(env, v) {
                 Some((p, _)) => p as u64,

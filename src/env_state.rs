@@ -9,16 +9,134 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::ffi::c_void;
 use std::ptr;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::Arc;
 
 use napi_ohos::sys;
 use napi_ohos::sys::{napi_env, napi_ref, napi_value};
+use parking_lot::Mutex;
 
-use crate::error::FfiResult;
+use crate::error::{FfiError, FfiResult};
 use crate::js;
 
 #[derive(Default)]
 pub struct EnvState {
     held: RefCell<HashMap<usize, napi_ref>>,
+    shared: Arc<EnvShared>,
+}
+
+/// An error raised inside C frames (by a JS callback, or about one) that is thrown to the JS
+/// caller when the outer FFI call returns.
+pub enum Deferred {
+    /// The JS exception a callback threw (a reference of the owner env).
+    Exception(SendRef),
+    /// A message for an Error created on the owner thread.
+    Message(String),
+}
+
+/// A napi_ref that only the owner thread dereferences; it may be stored where other threads
+/// can see the slot.
+pub struct SendRef(pub napi_ref);
+// SAFETY: the reference is created, read and deleted on its env's thread only; other threads
+// only move the wrapper in and out of the Mutex-protected slot.
+unsafe impl Send for SendRef {}
+
+/// The part of an env's state that other threads may look at: whether its JS thread is
+/// inside a synchronous FFI call (and which one), and the deferred error slot.
+#[derive(Default)]
+pub struct EnvShared {
+    /// Synchronous FFI calls in progress on the JS thread (nested through callbacks).
+    depth: AtomicU32,
+    /// Synchronous FFI calls started so far: tells a stuck call from a busy stream of calls.
+    started: AtomicU64,
+    has_deferred: AtomicBool,
+    deferred: Mutex<Option<Deferred>>,
+}
+
+impl EnvShared {
+    /// Enter a synchronous FFI call (JS thread only: the only writer of the counters).
+    #[inline]
+    pub fn enter(&self) {
+        self.depth
+            .store(self.depth.load(Ordering::Relaxed) + 1, Ordering::Release);
+        self.started
+            .store(self.started.load(Ordering::Relaxed) + 1, Ordering::Release);
+    }
+
+    #[inline]
+    pub fn leave(&self) {
+        self.depth
+            .store(self.depth.load(Ordering::Relaxed) - 1, Ordering::Release);
+    }
+
+    /// `Some(call number)` while the JS thread is inside a synchronous FFI call.
+    pub fn current_call(&self) -> Option<u64> {
+        (self.depth.load(Ordering::Acquire) > 0).then(|| self.started.load(Ordering::Acquire))
+    }
+
+    pub fn in_call(&self) -> bool {
+        self.depth.load(Ordering::Acquire) > 0
+    }
+
+    /// Keep the first deferred error; later ones are dropped (deleting their reference is the
+    /// owner's job: they are returned).
+    pub fn defer(&self, d: Deferred) -> Option<Deferred> {
+        let mut slot = self.deferred.lock();
+        if slot.is_some() {
+            return Some(d);
+        }
+        *slot = Some(d);
+        self.has_deferred.store(true, Ordering::Release);
+        None
+    }
+
+    #[inline]
+    pub fn has_deferred(&self) -> bool {
+        self.has_deferred.load(Ordering::Acquire)
+    }
+
+    pub fn take_deferred(&self) -> Option<Deferred> {
+        let mut slot = self.deferred.lock();
+        self.has_deferred.store(false, Ordering::Release);
+        slot.take()
+    }
+}
+
+/// The hot-path check after a call: one atomic load when nothing is deferred.
+///
+/// # Safety
+/// As `throw_deferred`.
+#[inline]
+pub unsafe fn throw_deferred_if_any(env: napi_env, shared: &EnvShared) -> FfiResult<()> {
+    if shared.has_deferred() {
+        // SAFETY: forwarded contract.
+        unsafe { throw_deferred(env, shared) }
+    } else {
+        Ok(())
+    }
+}
+
+/// Throw the deferred error of `shared`, if any, into `env` (its owner).
+///
+/// # Safety
+/// `env` is the live owner env of `shared`, on its thread.
+pub unsafe fn throw_deferred(env: napi_env, shared: &EnvShared) -> FfiResult<()> {
+    let Some(d) = shared.take_deferred() else {
+        return Ok(());
+    };
+    match d {
+        Deferred::Exception(r) => {
+            let mut v = ptr::null_mut();
+            // SAFETY: r is a reference of this env, read then deleted once.
+            unsafe {
+                sys::napi_get_reference_value(env, r.0, &mut v);
+                sys::napi_delete_reference(env, r.0);
+                sys::napi_throw(env, v);
+            }
+            Err(FfiError::Pending)
+        }
+        Deferred::Message(m) => Err(FfiError::error(m)),
+    }
 }
 
 /// Install a fresh state for `env` (module initialisation).
@@ -33,6 +151,10 @@ pub unsafe fn install(env: napi_env) -> FfiResult<()> {
             for (_, r) in state.held.borrow_mut().drain() {
                 // SAFETY: r is a reference of this env, deleted once.
                 unsafe { sys::napi_delete_reference(env, r) };
+            }
+            if let Some(Deferred::Exception(r)) = state.shared.take_deferred() {
+                // SAFETY: as above.
+                unsafe { sys::napi_delete_reference(env, r.0) };
             }
         });
     }
@@ -113,5 +235,9 @@ impl EnvState {
 
     pub fn held_count(&self) -> usize {
         self.held.borrow().len()
+    }
+
+    pub fn shared(&self) -> &Arc<EnvShared> {
+        &self.shared
     }
 }

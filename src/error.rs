@@ -92,6 +92,38 @@ impl FfiError {
     }
 }
 
+impl FfiError {
+    /// This error as a JS error value (for rejecting a Promise). A pending exception is
+    /// taken out of the env and returned instead.
+    ///
+    /// # Safety
+    /// `env` must be the live env of the calling JS thread.
+    pub unsafe fn to_js(self, env: sys::napi_env) -> sys::napi_value {
+        let mut out = std::ptr::null_mut();
+        if self == FfiError::Pending {
+            // SAFETY: env live; out a valid slot.
+            unsafe { sys::napi_get_and_clear_last_exception(env, &mut out) };
+            return out;
+        }
+        let text = self.message().to_owned();
+        let mut msg = std::ptr::null_mut();
+        // SAFETY: env live; text points at text.len() bytes; out slots valid.
+        unsafe {
+            sys::napi_create_string_utf8(env, text.as_ptr().cast(), text.len() as isize, &mut msg);
+            match self {
+                FfiError::Type(_) => {
+                    sys::napi_create_type_error(env, std::ptr::null_mut(), msg, &mut out)
+                }
+                FfiError::Range(_) => {
+                    sys::napi_create_range_error(env, std::ptr::null_mut(), msg, &mut out)
+                }
+                _ => sys::napi_create_error(env, std::ptr::null_mut(), msg, &mut out),
+            };
+        }
+        out
+    }
+}
+
 impl fmt::Display for FfiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.message())

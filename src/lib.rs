@@ -7,6 +7,7 @@
 //! `surface` (the thin exported layer).
 
 pub mod call;
+pub mod callback;
 pub mod convert;
 pub mod env_state;
 pub mod error;
@@ -14,6 +15,7 @@ pub mod js;
 pub mod layout;
 pub mod library;
 pub mod memory;
+pub mod nonblocking;
 pub mod signature;
 pub mod structs;
 pub mod surface;

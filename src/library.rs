@@ -2,7 +2,7 @@
 //! site checks before it jumps into the library.
 
 use std::ffi::c_void;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use libloading::os::unix::{Library, RTLD_LOCAL, RTLD_NOW};
 use parking_lot::Mutex;
@@ -27,6 +27,8 @@ pub struct LibraryHandle {
     path: String,
     open: AtomicBool,
     lib: Mutex<Option<Library>>,
+    /// Nonblocking calls running on worker threads: dlclose waits for the last one.
+    in_flight: AtomicUsize,
 }
 
 impl LibraryHandle {
@@ -51,6 +53,7 @@ impl LibraryHandle {
             path: path.to_owned(),
             open: AtomicBool::new(true),
             lib: Mutex::new(Some(lib)),
+            in_flight: AtomicUsize::new(0),
         })
     }
 
@@ -68,6 +71,7 @@ impl LibraryHandle {
         let guard = self.lib.lock();
         let lib = guard
             .as_ref()
+            .filter(|_| self.is_open())
             .ok_or_else(|| FfiError::error(format!("library \"{}\" is closed", self.path)))?;
         if name.is_empty() || name.contains('\0') {
             return Err(FfiError::type_error(format!(
@@ -86,22 +90,43 @@ impl LibraryHandle {
         Ok(sym.into_raw())
     }
 
-    /// dlclose now. Returns false if it was already closed. Calls through functions bound
-    /// from this library fail with a clear Error afterwards.
+    /// A nonblocking call starts using the library (checked open by the caller).
+    pub fn begin_async(&self) {
+        self.in_flight.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// A nonblocking call is done with the library; the last one after `close()` unloads it.
+    pub fn end_async(&self) -> FfiResult<()> {
+        if self.in_flight.fetch_sub(1, Ordering::AcqRel) == 1 && !self.is_open() {
+            self.unload()?;
+        }
+        Ok(())
+    }
+
+    /// Close: calls through functions bound from this library fail with a clear Error from
+    /// now on; dlclose happens now, or when the last nonblocking call still running in it
+    /// completes. Returns false if it was already closed.
     pub fn close(&self) -> FfiResult<bool> {
-        let mut guard = self.lib.lock();
-        let Some(lib) = guard.take() else {
+        if !self.open.swap(false, Ordering::AcqRel) {
             return Ok(false);
+        }
+        if self.in_flight.load(Ordering::Acquire) == 0 {
+            self.unload()?;
+        }
+        Ok(true)
+    }
+
+    fn unload(&self) -> FfiResult<()> {
+        let Some(lib) = self.lib.lock().take() else {
+            return Ok(());
         };
-        self.open.store(false, Ordering::Release);
         lib.close().map_err(|e| {
             FfiError::error(format!(
                 "dlclose(\"{}\") failed: {}",
                 self.path,
                 loader_message(&e)
             ))
-        })?;
-        Ok(true)
+        })
     }
 }
 

@@ -187,6 +187,27 @@ pub unsafe fn parse_definition(
     }
 }
 
+/// An optional boolean option of a definition (`nonblocking`, `threadsafe`): false when
+/// absent.
+///
+/// # Safety
+/// `env` live; `obj` an object of it.
+pub unsafe fn flag(env: napi_env, obj: napi_value, key: &CStr) -> FfiResult<bool> {
+    // SAFETY: forwarded contract.
+    unsafe {
+        let v = js::get_named(env, obj, key)?;
+        match js::kind(env, v) {
+            js::Kind::Undefined => Ok(false),
+            js::Kind::Boolean => Ok(js::get_bool(env, v).unwrap_or(false)),
+            _ => Err(FfiError::type_error(format!(
+                "{} must be a boolean, got {}",
+                key.to_string_lossy(),
+                js::describe(env, v)
+            ))),
+        }
+    }
+}
+
 /// A named property read, for the keys that callers allow.
 ///
 /// # Safety

@@ -12,6 +12,7 @@ use napi_ohos::sys;
 use napi_ohos::sys::{napi_callback_info, napi_env, napi_value};
 
 use crate::call::{self, CallSite};
+use crate::callback;
 use crate::convert;
 use crate::env_state;
 use crate::error::{FfiError, FfiResult};
@@ -147,19 +148,24 @@ unsafe fn dlopen(env: napi_env, info: napi_callback_info) -> FfiResult<napi_valu
         for i in 0..js::array_len(env, keys)? {
             let key = js::element(env, keys, i)?;
             let name = js::get_string(env, key).unwrap_or_default();
-            let sig = signature::parse_definition(env, js::get_property(env, defs, key)?, &[])
-                .map_err(|e| e.context(&format!("dlopen(\"{path}\"): symbol \"{name}\"")))?;
-            prepared.push((key, name, sig));
+            let def = js::get_property(env, defs, key)?;
+            let ctx = |e: FfiError| e.context(&format!("dlopen(\"{path}\"): symbol \"{name}\""));
+            let sig = signature::parse_definition(env, def, &["nonblocking"]).map_err(ctx)?;
+            let nonblocking = signature::flag(env, def, c"nonblocking").map_err(ctx)?;
+            prepared.push((key, name, sig, nonblocking));
         }
+        let shared = env_state::get(env)?.shared().clone();
         let handle = Arc::new(LibraryHandle::open(&path)?);
         let symbols = js::object(env)?;
-        for (key, name, sig) in prepared {
+        for (key, name, sig, nonblocking) in prepared {
             let code = handle.symbol(&name)?;
             let site = CallSite {
                 name: name.into(),
                 code,
                 sig,
                 owner: Some(handle.clone()),
+                env: shared.clone(),
+                nonblocking,
             };
             js::set_property(env, symbols, key, call::bind(env, site)?)?;
         }
@@ -245,8 +251,10 @@ unsafe fn cfunction(env: napi_env, info: napi_callback_info) -> FfiResult<napi_v
     unsafe {
         let a = Args::<1>::get(env, info)?;
         let def = a.at(0);
-        let sig =
-            signature::parse_definition(env, def, &["ptr"]).map_err(|e| e.context("CFunction"))?;
+        let sig = signature::parse_definition(env, def, &["ptr", "nonblocking"])
+            .map_err(|e| e.context("CFunction"))?;
+        let nonblocking =
+            signature::flag(env, def, c"nonblocking").map_err(|e| e.context("CFunction"))?;
         let p = signature::extra(env, def, c"ptr")?;
         let code = crate::convert::address(env, p, FfiType::Callback)
             .map_err(|e| e.context("CFunction: ptr"))?;
@@ -260,6 +268,8 @@ unsafe fn cfunction(env: napi_env, info: napi_callback_info) -> FfiResult<napi_v
             code: code as *const c_void,
             sig,
             owner: None,
+            env: env_state::get(env)?.shared().clone(),
+            nonblocking,
         };
         call::bind(env, site)
     }
@@ -312,7 +322,7 @@ pub unsafe fn register(env: napi_env, exports: napi_value) -> FfiResult<()> {
     type Entry = unsafe extern "C" fn(napi_env, napi_callback_info) -> napi_value;
     // SAFETY: env live; module initialisation runs once per env.
     unsafe { env_state::install(env)? };
-    let table: [(&str, &std::ffi::CStr, Entry); 14] = [
+    let table: [(&str, &std::ffi::CStr, Entry); 17] = [
         ("dlopen", c"dlopen", dlopen_entry),
         ("cfunction", c"cfunction", cfunction_entry),
         ("ptr", c"ptr", ptr_entry),
@@ -327,6 +337,13 @@ pub unsafe fn register(env: napi_env, exports: napi_value) -> FfiResult<()> {
         ("structOffsetOf", c"structOffsetOf", struct_offset_of_entry),
         ("releasePtr", c"releasePtr", release_ptr_entry),
         ("heldPtrCount", c"heldPtrCount", held_ptr_count_entry),
+        ("callbackCreate", c"callbackCreate", callback_create_entry),
+        ("callbackClose", c"callbackClose", callback_close_entry),
+        (
+            "callbackLiveCount",
+            c"callbackLiveCount",
+            callback_live_count_entry,
+        ),
     ];
     for (name, cname, cb) in table {
         // SAFETY: env live; the functions carry no data.
@@ -513,5 +530,59 @@ unsafe fn held_ptr_count(env: napi_env, info: napi_callback_info) -> FfiResult<n
     unsafe {
         let _ = Args::<0>::get(env, info)?;
         js::number(env, env_state::get(env)?.held_count() as f64)
+    }
+}
+
+entry!(callback_create_entry, callback_create);
+entry!(callback_close_entry, callback_close);
+entry!(callback_live_count_entry, callback_live_count);
+
+/// `callbackCreate(fn, { args, returns, threadsafe })` → `{ handle, ptr }`.
+unsafe fn callback_create(env: napi_env, info: napi_callback_info) -> FfiResult<napi_value> {
+    // SAFETY (whole body): env/info from the current call.
+    unsafe {
+        let a = Args::<2>::get(env, info)?;
+        if js::kind(env, a.at(0)) != js::Kind::Function {
+            return Err(FfiError::type_error(format!(
+                "JSCallback: argument 0 must be a function, got {}",
+                js::describe(env, a.at(0))
+            )));
+        }
+        let def = a.at(1);
+        let sig = signature::parse_definition(env, def, &["threadsafe"])
+            .map_err(|e| e.context("JSCallback"))?;
+        let threadsafe =
+            signature::flag(env, def, c"threadsafe").map_err(|e| e.context("JSCallback"))?;
+        let (key, code) = callback::create(env, a.at(0), sig, threadsafe)?;
+        let out = js::object(env)?;
+        js::set_named(env, out, c"handle", callback::handle(env, key)?)?;
+        js::set_named(env, out, c"ptr", convert::pointer_to_js(env, code)?)?;
+        Ok(out)
+    }
+}
+
+/// `callbackClose(handle)`: idempotent.
+unsafe fn callback_close(env: napi_env, info: napi_callback_info) -> FfiResult<napi_value> {
+    // SAFETY (whole body): env/info from the current call; close runs on the owner thread
+    // (a handle only exists in the env that made it).
+    unsafe {
+        let a = Args::<1>::get(env, info)?;
+        let key = callback::key_of(env, a.at(0)).ok_or_else(|| {
+            FfiError::type_error(format!(
+                "JSCallback.close: not a JSCallback handle, got {}",
+                js::describe(env, a.at(0))
+            ))
+        })?;
+        callback::close(key);
+        js::undefined(env)
+    }
+}
+
+/// `callbackLiveCount()`: callbacks created and not closed.
+unsafe fn callback_live_count(env: napi_env, info: napi_callback_info) -> FfiResult<napi_value> {
+    // SAFETY: env/info from the current call.
+    unsafe {
+        let _ = Args::<0>::get(env, info)?;
+        js::number(env, callback::live_count() as f64)
     }
 }

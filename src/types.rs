@@ -148,7 +148,7 @@ impl FfiType {
             FfiType::Bool => "a boolean".into(),
             FfiType::F32 | FfiType::F64 => "a number".into(),
             FfiType::Ptr => "a pointer (number, bigint, null, ArrayBuffer or typed array)".into(),
-            FfiType::Callback => "a function pointer (number, bigint or null)".into(),
+            FfiType::Callback => "a function pointer (number, bigint, null or a JSCallback)".into(),
             FfiType::CString => "a string or null".into(),
             FfiType::Buffer => "an ArrayBuffer, typed array, DataView or null".into(),
             _ => {

@@ -13,7 +13,7 @@ function open(defs) {
 
 test('the package exports exactly its public names', () => {
   assert.deepEqual(Object.keys(arkffi).sort(), [
-    'CFunction', 'CString', 'FFIType', 'Library', 'MemoryReader', 'StructArray', 'StructSchema', 'dlopen', 'getSymbolPtr',
+    'CFunction', 'CString', 'FFIType', 'JSCallback', 'Library', 'MemoryReader', 'StructArray', 'StructSchema', 'dlopen', 'getSymbolPtr',
     'heldPtrCount', 'ptr', 'read', 'releasePtr', 'toArrayBuffer',
   ]);
 });

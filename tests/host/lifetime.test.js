@@ -15,7 +15,7 @@ function runChild(script) {
   const copy = path.join(dir, 'libfixture-copy.so');
   fs.copyFileSync(fixturePath, copy);
   try {
-    return execFileSync(process.execPath, ['--expose-gc', '-e', script], {
+    return execFileSync(process.execPath, [...process.execArgv, '--expose-gc', '-e', script], {
       env: { ...process.env, HOST_BUILD: path.join(root, 'target', 'host', 'index.js'), LIB: copy },
       encoding: 'utf8',
     }).trim();

@@ -51,3 +51,16 @@ export const structOffsetOf: (layout: NativeStruct, path: string) => number;
 export const releasePtr: (address: NativePointer | null) => void;
 /** How many struct results are held. */
 export const heldPtrCount: () => number;
+
+/** An opaque JSCallback handle. */
+export interface NativeCallback {}
+export interface NativeCallbackInfo {
+  readonly handle: NativeCallback;
+  readonly ptr: NativePointer;
+}
+/** Makes a C function pointer calling `fn` with `{ args?, returns?, threadsafe? }`. */
+export const callbackCreate: (fn: Function, definition: object) => NativeCallbackInfo;
+/** Frees a callback's trampoline and its reference to the function; idempotent. */
+export const callbackClose: (handle: NativeCallback) => void;
+/** Callbacks created and not closed (whole process). */
+export const callbackLiveCount: () => number;
