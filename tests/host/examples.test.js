@@ -7,7 +7,7 @@ const path = require('path');
 const { fixturePath, root } = require('./helpers');
 const { buildEts } = require('../../scripts/build-ets');
 
-const built = buildEts(['quickstart', 'types', 'demo', 'structs'].map((n) => path.join(root, 'examples', `${n}.ets`)));
+const built = buildEts(['quickstart', 'types', 'demo', 'structs', 'callbacks'].map((n) => path.join(root, 'examples', `${n}.ets`)));
 
 test('examples/quickstart.ets', async () => {
   const [quickstart] = await built;
@@ -49,6 +49,21 @@ test('examples/structs.ets', async () => {
   assert.deepEqual(divide('libc.so.6', -7, 2), { quot: -3, rem: -1 });
   assert.deepEqual(complexSum(fixturePath), { real: 11, imag: 22 });
   assert.equal(heldPtrCount(), held, 'the example releases its struct results');
+});
+
+test('examples/callbacks.ets', async () => {
+  const [, , , , callbacks] = await built;
+  const { sortInts, fromCThreads, slowAdd } = require(callbacks);
+  const { JSCallback } = require('./helpers').arkffi;
+  const live = JSCallback.liveCount();
+  const values = new Int32Array([5, -1, 3, 0, 2]);
+  sortInts('libc.so.6', values);
+  assert.deepEqual([...values], [-1, 0, 2, 3, 5]);
+  let expected = 0n;
+  for (let t = 0; t < 4; t++) for (let k = 0; k < 10; k++) expected += BigInt((t * 1000 + k) * 2);
+  assert.equal(await fromCThreads(fixturePath), expected);
+  assert.equal(await slowAdd(fixturePath), 42);
+  assert.equal(JSCallback.liveCount(), live, 'the example closes its callbacks');
 });
 
 test('the README shows the example files exactly as they are', () => {
