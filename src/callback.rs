@@ -170,6 +170,14 @@ pub unsafe fn create(
             )));
         }
         LIVE.lock().insert(key, state);
+        // When the env goes away (a Worker or TaskPool thread ends) its open callbacks are
+        // closed. Registered after the threadsafe function, so this hook runs before the
+        // engine tears that function down (hooks run in reverse order).
+        let status = sys::napi_add_env_cleanup_hook(env, Some(env_teardown), key as *mut c_void);
+        if status != sys::Status::napi_ok {
+            close(key);
+            js::check(env, status, "napi_add_env_cleanup_hook")?;
+        }
         Ok((key, code as usize))
     }
 }
@@ -204,6 +212,19 @@ pub unsafe fn close(key: usize) {
         unsafe { free(&state) };
     }
     // Otherwise the last running invocation frees it (it holds its own Arc).
+}
+
+/// The env of a callback is being torn down: close it (nothing of that env can call it any
+/// more, and C calls after this point are the app's bug as after close()).
+unsafe extern "C" fn env_teardown(arg: *mut c_void) {
+    let _ = std::panic::catch_unwind(|| {
+        let Some(state) = LIVE.lock().remove(&(arg as usize)) else {
+            return;
+        };
+        state.closed.store(true, Ordering::Release);
+        // SAFETY: the env's own thread, during its teardown: no invocation is running.
+        unsafe { free(&state) };
+    });
 }
 
 /// Free the closure and the napi handles, once.
