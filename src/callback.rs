@@ -206,6 +206,8 @@ pub unsafe fn close(key: usize) {
     let Some(state) = LIVE.lock().remove(&key) else {
         return;
     };
+    // SAFETY: owner thread; the hook was added with exactly this function and argument.
+    unsafe { sys::napi_remove_env_cleanup_hook(state.env, Some(env_teardown), key as *mut c_void) };
     state.closed.store(true, Ordering::Release);
     if state.active.load(Ordering::Acquire) == 0 {
         // SAFETY: owner thread; no invocation is running.
