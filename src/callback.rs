@@ -308,7 +308,8 @@ unsafe fn invoke_here(state: &Arc<CallbackState>, ret: *mut c_void, args: *mut *
     unsafe {
         let mut scope = ptr::null_mut();
         sys::napi_open_handle_scope(env, &mut scope);
-        let result = (|| -> FfiResult<()> {
+        let run = std::panic::AssertUnwindSafe(|| -> FfiResult<()> {
+            crate::debug::maybe_panic_in_callback();
             let n = state.sig.args.len();
             let mut argv = Vec::with_capacity(n);
             for (i, ty) in state.sig.args.iter().enumerate() {
@@ -316,7 +317,15 @@ unsafe fn invoke_here(state: &Arc<CallbackState>, ret: *mut c_void, args: *mut *
             }
             let v = call_function(env, state, &argv)?;
             result_to_c(env, state, v, ret)
-        })();
+        });
+        // A panic here becomes an Error for the JS caller, like an exception of `fn`.
+        let result = std::panic::catch_unwind(run).unwrap_or_else(|p| {
+            Err(FfiError::error(format!(
+                "arkffi internal error in {}: {}",
+                state.name,
+                crate::surface::panic_message(&p)
+            )))
+        });
         if let Err(e) = result {
             zero_result(&state.sig, ret);
             report(env, state, e);

@@ -9,6 +9,7 @@
 pub mod call;
 pub mod callback;
 pub mod convert;
+pub mod debug;
 pub mod env_state;
 pub mod error;
 pub mod js;

@@ -47,7 +47,7 @@ pub unsafe fn guard(env: napi_env, f: impl FnOnce() -> FfiResult<napi_value>) ->
     }
 }
 
-fn panic_message(p: &Box<dyn Any + Send>) -> String {
+pub fn panic_message(p: &Box<dyn Any + Send>) -> String {
     if let Some(s) = p.downcast_ref::<&str>() {
         (*s).to_owned()
     } else if let Some(s) = p.downcast_ref::<String>() {
@@ -322,7 +322,7 @@ pub unsafe fn register(env: napi_env, exports: napi_value) -> FfiResult<()> {
     type Entry = unsafe extern "C" fn(napi_env, napi_callback_info) -> napi_value;
     // SAFETY: env live; module initialisation runs once per env.
     unsafe { env_state::install(env)? };
-    let table: [(&str, &std::ffi::CStr, Entry); 17] = [
+    let table: &[(&str, &std::ffi::CStr, Entry)] = &[
         ("dlopen", c"dlopen", dlopen_entry),
         ("cfunction", c"cfunction", cfunction_entry),
         ("ptr", c"ptr", ptr_entry),
@@ -344,8 +344,9 @@ pub unsafe fn register(env: napi_env, exports: napi_value) -> FfiResult<()> {
             c"callbackLiveCount",
             callback_live_count_entry,
         ),
+        ("__debugPanic", c"__debugPanic", debug_panic_entry),
     ];
-    for (name, cname, cb) in table {
+    for &(name, cname, cb) in table {
         // SAFETY: env live; the functions carry no data.
         unsafe {
             let f = js::function(env, name, Some(cb), ptr::null_mut())?;
@@ -584,5 +585,27 @@ unsafe fn callback_live_count(env: napi_env, info: napi_callback_info) -> FfiRes
     unsafe {
         let _ = Args::<0>::get(env, info)?;
         js::number(env, callback::live_count() as f64)
+    }
+}
+
+entry!(debug_panic_entry, debug_panic);
+
+/// `__debugPanic(where)`: drives the internal-error paths in tests (not part of the package
+/// API). 'entry' panics inside this native call; 'callback' makes the next JS callback
+/// invocation panic inside its trampoline.
+unsafe fn debug_panic(env: napi_env, info: napi_callback_info) -> FfiResult<napi_value> {
+    // SAFETY (whole body): env/info from the current call.
+    unsafe {
+        let a = Args::<1>::get(env, info)?;
+        match js::get_string(env, a.at(0)).as_deref() {
+            Some("entry") => crate::debug::panic_now(),
+            Some("callback") => crate::debug::arm_callback_panic(),
+            _ => {
+                return Err(FfiError::type_error(
+                    "__debugPanic: where must be 'entry' or 'callback'",
+                ))
+            }
+        }
+        js::undefined(env)
     }
 }
