@@ -19,7 +19,11 @@ if (!fs.existsSync(addon)) {
   process.exit(1);
 }
 fs.mkdirSync(outDir, { recursive: true });
-fs.copyFileSync(addon, path.join(outDir, 'arkffi.node'));
+// Replace the addon atomically: a process that has the old one loaded keeps its mapping
+// (copying over it in place would truncate a mapped file under that process).
+const tmpAddon = path.join(outDir, `.arkffi.node.${process.pid}`);
+fs.copyFileSync(addon, tmpAddon);
+fs.renameSync(tmpAddon, path.join(outDir, 'arkffi.node'));
 
 const nativeModule = {
   name: 'libarkffi.so',

@@ -11,6 +11,7 @@ use napi_ohos::sys;
 use napi_ohos::sys::{napi_callback_info, napi_env, napi_value};
 
 use crate::convert::{self, Scratch};
+use crate::direct;
 use crate::env_state::{self, EnvShared};
 use crate::error::{FfiError, FfiResult};
 use crate::js;
@@ -191,9 +192,22 @@ unsafe fn run(
     slots: &mut [u64],
     ptrs: &mut [*mut c_void],
 ) -> FfiResult<napi_value> {
-    let mut scratch = Scratch::new();
+    let mut scratch = Scratch::new(&site.env.arena);
     // SAFETY: argv holds this call's arguments.
     unsafe { convert_args(env, site, argv, slots, ptrs, &mut scratch)? };
+    if let (Some(plan), ArgType::Scalar(t)) = (&site.sig.direct, &site.sig.ret) {
+        site.env.enter();
+        // SAFETY: the plan was made from this signature, the slots hold the converted
+        // arguments (strings in `scratch`, alive until the end of this function).
+        let raw = unsafe { direct::call(site.code, plan, slots) };
+        site.env.leave();
+        // SAFETY: env of this call.
+        unsafe { env_state::throw_deferred_if_any(env, &site.env)? };
+        // SAFETY: raw holds a result of type `t`; converted before `scratch` goes.
+        let result = unsafe { convert::to_js(env, *t, raw) };
+        drop(scratch);
+        return result;
+    }
     let result = match &site.sig.ret {
         ArgType::Scalar(t) => {
             let mut ret = [0u64; 2];

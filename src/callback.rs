@@ -427,13 +427,13 @@ unsafe fn result_bytes(env: napi_env, state: &CallbackState, v: napi_value) -> F
             }
             ArgType::Scalar(FfiType::F32) => {
                 let mut slot = 0u64;
-                convert::to_c(env, FfiType::F32, v, &mut slot, &mut Scratch::new()).map_err(wrong)?;
+                convert::to_c(env, FfiType::F32, v, &mut slot, &mut Scratch::heap()).map_err(wrong)?;
                 Ok((slot as u32).to_le_bytes().to_vec())
             }
             ArgType::Scalar(t) => {
                 let mut slot = 0u64;
                 // Strings are handled above, so the scratch is never used after this call.
-                convert::to_c(env, *t, v, &mut slot, &mut Scratch::new()).map_err(wrong)?;
+                convert::to_c(env, *t, v, &mut slot, &mut Scratch::heap()).map_err(wrong)?;
                 Ok(slot.to_le_bytes().to_vec())
             }
             ArgType::Struct(layout) => match convert::buffer_bytes(env, v) {

@@ -5,6 +5,7 @@
 //! allocates for scalars; C strings of arguments use a per-call stack arena and fall back to
 //! the heap only when it is full.
 
+use std::cell::{Cell, UnsafeCell};
 use std::ffi::{c_char, c_void, CStr};
 use std::mem::MaybeUninit;
 use std::ptr;
@@ -19,43 +20,71 @@ use crate::types::{FfiType, MAX_EXACT};
 #[cfg(target_endian = "big")]
 compile_error!("arkffi's value slots assume a little-endian target");
 
-/// Bytes of C string data a call can hold on the stack before it uses the heap.
-pub const STRING_ARENA: usize = 1024;
+/// Bytes of C string data the calls of one JS thread can hold at once before they use the
+/// heap.
+pub const STRING_ARENA: usize = 4096;
 
-/// Per-call storage for C strings made from JS strings. Lives on the caller's stack for
-/// exactly one C call; every pointer handed out stays valid until it is dropped.
-pub struct Scratch {
-    arena: MaybeUninit<[u8; STRING_ARENA]>,
-    used: usize,
+/// A per-env buffer for the C strings of synchronous calls: no allocation and no
+/// initialisation per call. Calls nest (a callback may call again), so it is used as a stack:
+/// each call's `Scratch` takes space above the current top and gives it back when dropped.
+pub struct StringArena {
+    buf: UnsafeCell<[MaybeUninit<u8>; STRING_ARENA]>,
+    used: Cell<usize>,
+}
+
+// SAFETY: only the env's own JS thread touches the arena (synchronous calls and callbacks on
+// that thread); other threads that hold the env's shared state never access this field.
+unsafe impl Sync for StringArena {}
+// SAFETY: as above; the arena is plain bytes.
+unsafe impl Send for StringArena {}
+
+impl Default for StringArena {
+    fn default() -> Self {
+        StringArena {
+            buf: UnsafeCell::new([MaybeUninit::uninit(); STRING_ARENA]),
+            used: Cell::new(0),
+        }
+    }
+}
+
+/// The C strings of one call: in the env's arena while it has room, else on the heap.
+/// Every pointer handed out stays valid until the Scratch is dropped.
+pub struct Scratch<'a> {
+    arena: Option<&'a StringArena>,
+    start: usize,
     long: Vec<Box<[u8]>>,
 }
 
-impl Scratch {
+impl<'a> Scratch<'a> {
+    /// For a synchronous call on the arena's JS thread.
     #[inline]
-    pub fn new() -> Self {
+    pub fn new(arena: &'a StringArena) -> Self {
         Scratch {
-            arena: MaybeUninit::uninit(),
-            used: 0,
+            arena: Some(arena),
+            start: arena.used.get(),
             long: Vec::new(),
         }
     }
 }
 
-impl Scratch {
-    /// Storage that may move and outlive the converting call (nonblocking calls): every
-    /// string goes to its own heap buffer.
-    pub fn owned() -> Self {
+impl Scratch<'static> {
+    /// Heap-only storage: for conversions that may move to or outlive another thread
+    /// (nonblocking calls), or that never see strings.
+    pub fn heap() -> Self {
         Scratch {
-            arena: MaybeUninit::uninit(),
-            used: STRING_ARENA,
+            arena: None,
+            start: 0,
             long: Vec::new(),
         }
     }
 }
 
-impl Default for Scratch {
-    fn default() -> Self {
-        Self::new()
+impl Drop for Scratch<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        if let Some(a) = self.arena {
+            a.used.set(self.start);
+        }
     }
 }
 
@@ -203,15 +232,21 @@ unsafe fn c_string(
     v: napi_value,
     scratch: &mut Scratch,
 ) -> FfiResult<*const c_char> {
-    let avail = STRING_ARENA - scratch.used;
-    if avail > 8 {
-        // SAFETY: used < STRING_ARENA, so the pointer stays inside the arena.
-        let buf = unsafe { scratch.arena.as_mut_ptr().cast::<u8>().add(scratch.used) };
-        let mut written = 0usize;
-        // SAFETY: buf has `avail` writable bytes, the size passed.
-        let st =
-            unsafe { sys::napi_get_value_string_utf8(env, v, buf.cast(), avail, &mut written) };
-        if st == sys::Status::napi_ok {
+    if let Some(arena) = scratch.arena {
+        let used = arena.used.get();
+        let avail = STRING_ARENA - used;
+        if avail > 8 {
+            // SAFETY: used < STRING_ARENA, so the pointer stays inside the arena, which only
+            // this thread uses (see StringArena).
+            let buf = unsafe { arena.buf.get().cast::<u8>().add(used) };
+            let mut written = 0usize;
+            // SAFETY: buf has `avail` writable bytes, the size passed.
+            let st =
+                unsafe { sys::napi_get_value_string_utf8(env, v, buf.cast(), avail, &mut written) };
+            if st != sys::Status::napi_ok {
+                // SAFETY: env/v from the current call.
+                return unsafe { null_or_refuse(env, v) };
+            }
             // The engine writes whole characters only (at most 4 bytes each): with 4 or more
             // bytes of room left, nothing was cut off.
             if avail - 1 - written >= 4 {
@@ -222,11 +257,9 @@ unsafe fn c_string(
                 }
                 // SAFETY: written < avail, so the terminator is inside the arena.
                 unsafe { *buf.add(written) = 0 };
-                scratch.used += written + 1;
+                arena.used.set(used + written + 1);
                 return Ok(buf.cast());
             }
-        } else {
-            return null_or_refuse(env, v);
         }
     }
     // Long string: ask for the length, then copy into an exact heap buffer.

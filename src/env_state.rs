@@ -16,6 +16,7 @@ use napi_ohos::sys;
 use napi_ohos::sys::{napi_env, napi_ref, napi_value};
 use parking_lot::Mutex;
 
+use crate::convert::StringArena;
 use crate::error::{FfiError, FfiResult};
 use crate::js;
 
@@ -51,6 +52,8 @@ pub struct EnvShared {
     started: AtomicU64,
     has_deferred: AtomicBool,
     deferred: Mutex<Option<Deferred>>,
+    /// C strings of the JS thread's synchronous calls (that thread only).
+    pub arena: StringArena,
 }
 
 impl EnvShared {

@@ -10,6 +10,7 @@ pub mod call;
 pub mod callback;
 pub mod convert;
 pub mod debug;
+pub mod direct;
 pub mod env_state;
 pub mod error;
 pub mod js;

@@ -23,7 +23,7 @@ struct AsyncCall {
     slots: Vec<u64>,
     ptrs: Vec<*mut c_void>,
     /// Owns the C strings `ptrs` point to (heap buffers: moving the call keeps them put).
-    _scratch: Scratch,
+    _scratch: Scratch<'static>,
     /// The JS objects (buffers, struct buffers) whose memory `ptrs` point into.
     refs: Vec<napi_ref>,
     ret: Vec<u64>,
@@ -100,7 +100,7 @@ unsafe fn queue(
         site: site.clone(),
         slots: vec![0; n],
         ptrs: vec![ptr::null_mut(); n],
-        _scratch: Scratch::owned(),
+        _scratch: Scratch::heap(),
         refs: Vec::new(),
         ret: vec![0; words],
         deferred,

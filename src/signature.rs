@@ -9,6 +9,7 @@ use libffi::low::ffi_cif;
 use libffi::middle::{Cif, Type};
 use napi_ohos::sys::{napi_env, napi_value};
 
+use crate::direct::DirectPlan;
 use crate::error::{FfiError, FfiResult};
 use crate::js;
 use crate::layout::StructLayout;
@@ -47,6 +48,8 @@ pub struct Signature {
     pub args: Box<[ArgType]>,
     pub ret: ArgType,
     cif: Cif,
+    /// Register plan for calls without libffi (see `direct`), when the shape allows it.
+    pub direct: Option<DirectPlan>,
 }
 
 // SAFETY: the CIF is built once and only read afterwards (ffi_call takes it by pointer but
@@ -67,10 +70,16 @@ impl Signature {
                 "libffi could not prepare the call interface: {e:?}"
             ))
         })?;
+        let direct = if *crate::direct::ENABLED {
+            DirectPlan::new(&args, &ret)
+        } else {
+            None
+        };
         Ok(Signature {
             args: args.into_boxed_slice(),
             ret,
             cif,
+            direct,
         })
     }
 

@@ -284,7 +284,7 @@ unsafe fn write_kind(
         match kind {
             FieldKind::Scalar(t) => {
                 let mut slot = 0u64;
-                let mut scratch = Scratch::new();
+                let mut scratch = Scratch::heap();
                 convert::to_c(env, storage_type(*t), v, &mut slot, &mut scratch)
                     .map_err(|e| e.subject(&format!("field \"{path}\"")))?;
                 let bytes = slot.to_le_bytes();

@@ -1,0 +1,260 @@
+//! Direct calls: the fast path for the common shapes, without libffi.
+//!
+//! On the two supported ABIs (System V x86-64 and AAPCS64) a non-variadic call passes its
+//! integer-class arguments (integers, bool, pointers) in general registers in order, and its
+//! floating arguments in vector registers in order, each class independently of the other.
+//! So every signature whose arguments fit in registers (at most 6 integer-class and 8
+//! floating ones) and whose result is an integer, pointer, float or void can be called
+//! through ONE function type with 6 `u64` and 8 `f64` parameters: the callee reads the
+//! registers its own prototype names and ignores the rest. Integer arguments are passed
+//! sign- or zero-extended to 64 bits (what clang-built callees expect of narrow ones); an f32
+//! travels as its bits in the low half of a vector register, which is where the callee reads
+//! it. Narrow integer results are masked by the result conversion (the upper bits of the
+//! register are undefined); an f32 result is read from the low half of the f64 register.
+//! Structs, more arguments, and other targets use libffi.
+
+use crate::signature::ArgType;
+use crate::types::FfiType;
+
+/// Direct calls are on unless the environment variable `ARKFFI_NO_DIRECT=1` turns them off
+/// (so the tests and benchmarks can run every call through libffi too).
+pub static ENABLED: once_cell::sync::Lazy<bool> =
+    once_cell::sync::Lazy::new(|| std::env::var_os("ARKFFI_NO_DIRECT").is_none_or(|v| v != "1"));
+
+pub const INT_REGS: usize = 6;
+pub const FP_REGS: usize = 8;
+
+/// Where one argument goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reg {
+    Int(u8),
+    Fp(u8),
+}
+
+/// The register assignment of a signature, when it can be called directly.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DirectPlan {
+    pub regs: Box<[Reg]>,
+    /// The result is read from the floating register (f32/f64) rather than the integer one.
+    pub float_result: bool,
+}
+
+impl DirectPlan {
+    /// The plan for `args -> ret`, or None when libffi must do the call.
+    pub fn new(args: &[ArgType], ret: &ArgType) -> Option<DirectPlan> {
+        if !cfg!(any(target_arch = "x86_64", target_arch = "aarch64")) {
+            return None;
+        }
+        let float_result = match ret {
+            ArgType::Struct(_) => return None,
+            ArgType::Scalar(t) => is_float(*t),
+        };
+        let (mut ints, mut fps) = (0u8, 0u8);
+        let mut regs = Vec::with_capacity(args.len());
+        for a in args {
+            match a {
+                ArgType::Struct(_) => return None,
+                ArgType::Scalar(t) if is_float(*t) => {
+                    regs.push(Reg::Fp(fps));
+                    fps += 1;
+                }
+                ArgType::Scalar(_) => {
+                    regs.push(Reg::Int(ints));
+                    ints += 1;
+                }
+            }
+        }
+        if ints as usize > INT_REGS || fps as usize > FP_REGS {
+            return None;
+        }
+        Some(DirectPlan {
+            regs: regs.into_boxed_slice(),
+            float_result,
+        })
+    }
+}
+
+fn is_float(t: FfiType) -> bool {
+    matches!(t, FfiType::F32 | FfiType::F64)
+}
+
+type IntResultFn = unsafe extern "C" fn(
+    u64,
+    u64,
+    u64,
+    u64,
+    u64,
+    u64,
+    f64,
+    f64,
+    f64,
+    f64,
+    f64,
+    f64,
+    f64,
+    f64,
+) -> u64;
+type FloatResultFn = unsafe extern "C" fn(
+    u64,
+    u64,
+    u64,
+    u64,
+    u64,
+    u64,
+    f64,
+    f64,
+    f64,
+    f64,
+    f64,
+    f64,
+    f64,
+    f64,
+) -> f64;
+
+/// Call `code` with the argument slots placed by `plan`; returns the raw result bits (an
+/// integer register, or the bits of the floating register).
+///
+/// # Safety
+/// `code` is a non-variadic C function whose prototype matches the signature `plan` was
+/// made from, and `slots[i]` holds argument i as convert::to_c writes it (integers extended
+/// to 64 bits, floats as their bits). Only compiled in on x86_64 and aarch64, whose calling
+/// conventions are described at the top of this module.
+#[inline]
+pub unsafe fn call(code: *const std::ffi::c_void, plan: &DirectPlan, slots: &[u64]) -> u64 {
+    let mut i = [0u64; INT_REGS];
+    let mut f = [0f64; FP_REGS];
+    for (reg, &slot) in plan.regs.iter().zip(slots) {
+        match *reg {
+            Reg::Int(k) => i[k as usize] = slot,
+            Reg::Fp(k) => f[k as usize] = f64::from_bits(slot),
+        }
+    }
+    // SAFETY: per this function's contract: both ABIs assign these parameters to the same
+    // registers the callee's own prototype uses; unused registers are ignored by the callee.
+    unsafe {
+        if plan.float_result {
+            let fun: FloatResultFn = std::mem::transmute(code);
+            fun(
+                i[0], i[1], i[2], i[3], i[4], i[5], f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7],
+            )
+            .to_bits()
+        } else {
+            let fun: IntResultFn = std::mem::transmute(code);
+            fun(
+                i[0], i[1], i[2], i[3], i[4], i[5], f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7],
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sc(t: FfiType) -> ArgType {
+        ArgType::Scalar(t)
+    }
+
+    extern "C" fn mixed(a: i8, x: f32, b: u16, y: f64, c: i64, p: *const u8) -> f64 {
+        a as f64 + x as f64 + b as f64 + y + c as f64 + if p.is_null() { 0.0 } else { 1000.0 }
+    }
+    extern "C" fn narrow(a: i8, b: i8) -> i8 {
+        a.wrapping_add(b)
+    }
+    extern "C" fn f32_result(a: f32, n: i32) -> f32 {
+        a * n as f32
+    }
+    extern "C" fn six_and_eight(
+        a: i64,
+        b: i64,
+        c: i64,
+        d: i64,
+        e: i64,
+        f: i64,
+        g: f64,
+        h: f64,
+        i: f64,
+        j: f64,
+        k: f64,
+        l: f64,
+        m: f64,
+        n: f64,
+    ) -> i64 {
+        a + 2 * b + 3 * c + 4 * d + 5 * e + 6 * f + (g + h + i + j + k + l + m + n) as i64
+    }
+
+    #[test]
+    fn plans() {
+        let p = DirectPlan::new(
+            &[
+                sc(FfiType::I32),
+                sc(FfiType::F64),
+                sc(FfiType::Ptr),
+                sc(FfiType::F32),
+            ],
+            &sc(FfiType::F32),
+        )
+        .unwrap();
+        assert_eq!(
+            &*p.regs,
+            &[Reg::Int(0), Reg::Fp(0), Reg::Int(1), Reg::Fp(1)]
+        );
+        assert!(p.float_result);
+        assert!(DirectPlan::new(&vec![sc(FfiType::I64); 7], &sc(FfiType::Void)).is_none());
+        assert!(DirectPlan::new(&vec![sc(FfiType::F64); 9], &sc(FfiType::Void)).is_none());
+        assert!(DirectPlan::new(&vec![sc(FfiType::F64); 8], &sc(FfiType::Void)).is_some());
+    }
+
+    #[test]
+    fn calls_match_the_callees_prototypes() {
+        let plan = DirectPlan::new(
+            &[
+                sc(FfiType::I8),
+                sc(FfiType::F32),
+                sc(FfiType::U16),
+                sc(FfiType::F64),
+                sc(FfiType::I64),
+                sc(FfiType::Ptr),
+            ],
+            &sc(FfiType::F64),
+        )
+        .unwrap();
+        let slots = [
+            (-3i64) as u64,
+            1.5f32.to_bits() as u64,
+            65535,
+            0.25f64.to_bits(),
+            (-10i64) as u64,
+            0x1000,
+        ];
+        // SAFETY: the plan was made from mixed's prototype; slots hold values as to_c does.
+        let r = f64::from_bits(unsafe { call(mixed as *const _, &plan, &slots) });
+        assert_eq!(r, -3.0 + 1.5 + 65535.0 + 0.25 - 10.0 + 1000.0);
+
+        let plan = DirectPlan::new(&[sc(FfiType::I8), sc(FfiType::I8)], &sc(FfiType::I8)).unwrap();
+        // SAFETY: as above.
+        let raw = unsafe {
+            call(
+                narrow as *const _,
+                &plan,
+                &[(-100i64) as u64, (-100i64) as u64],
+            )
+        };
+        assert_eq!(raw as u8 as i8, (-100i8).wrapping_add(-100));
+
+        let plan =
+            DirectPlan::new(&[sc(FfiType::F32), sc(FfiType::I32)], &sc(FfiType::F32)).unwrap();
+        // SAFETY: as above.
+        let raw = unsafe { call(f32_result as *const _, &plan, &[2.5f32.to_bits() as u64, 4]) };
+        assert_eq!(f32::from_bits(raw as u32), 10.0);
+
+        let mut args = vec![sc(FfiType::I64); 6];
+        args.extend(vec![sc(FfiType::F64); 8]);
+        let plan = DirectPlan::new(&args, &sc(FfiType::I64)).unwrap();
+        let mut slots: Vec<u64> = (1..=6).map(|v| v as u64).collect();
+        slots.extend((1..=8).map(|v| (v as f64).to_bits()));
+        // SAFETY: as above.
+        let raw = unsafe { call(six_and_eight as *const _, &plan, &slots) };
+        assert_eq!(raw as i64, 1 + 4 + 9 + 16 + 25 + 36 + 36);
+    }
+}
