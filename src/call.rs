@@ -59,6 +59,8 @@ pub unsafe fn bind(env: napi_env, site: CallSite) -> FfiResult<napi_value> {
     let name = site.name.clone();
     let cb: sys::napi_callback = if site.nonblocking {
         Some(crate::nonblocking::invoke)
+    } else if site.sig.direct.is_some() {
+        direct_entry(site.sig.args.len())
     } else {
         Some(invoke)
     };
@@ -100,6 +102,92 @@ pub unsafe fn bind(env: napi_env, site: CallSite) -> FfiResult<napi_value> {
 pub unsafe fn site_of<'a>(data: *mut c_void) -> &'a CallSite {
     // SAFETY: per the contract, data points at a live CallSite (inside its Arc).
     unsafe { &*(data as *const CallSite) }
+}
+
+/// The entry point of a function with a direct plan, specialised for its argument count.
+fn direct_entry(n: usize) -> sys::napi_callback {
+    macro_rules! table {
+        ($($n:literal)*) => {
+            match n {
+                $($n => Some(invoke_direct::<$n>),)*
+                _ => Some(invoke),
+            }
+        };
+    }
+    table!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14)
+}
+
+unsafe extern "C" fn invoke_direct<const N: usize>(
+    env: napi_env,
+    info: napi_callback_info,
+) -> napi_value {
+    // SAFETY: called by the engine with this call's env and info.
+    unsafe { surface::guard(env, || call_direct::<N>(env, info)) }
+}
+
+/// The hot path: exactly N arguments fetched, converted straight into registers, one
+/// register call, one result conversion. No libffi, no heap allocation for scalars or for
+/// strings that fit the env's arena.
+#[inline(always)]
+unsafe fn call_direct<const N: usize>(
+    env: napi_env,
+    info: napi_callback_info,
+) -> FfiResult<napi_value> {
+    let mut argv: [napi_value; N] = [ptr::null_mut(); N];
+    let mut argc = N;
+    let mut data: *mut c_void = ptr::null_mut();
+    // SAFETY: argv has N slots; data is a valid out slot.
+    unsafe {
+        js::check(
+            env,
+            sys::napi_get_cb_info(
+                env,
+                info,
+                &mut argc,
+                argv.as_mut_ptr(),
+                ptr::null_mut(),
+                &mut data,
+            ),
+            "napi_get_cb_info",
+        )?
+    };
+    // SAFETY: data is the CallSite bound to this function in `bind`; it is being called.
+    let site = unsafe { site_of(data) };
+    check_call(site, argc)?;
+    let (Some(plan), ArgType::Scalar(ret)) = (&site.sig.direct, &site.sig.ret) else {
+        return Err(FfiError::error(format!(
+            "{}: internal error: no direct plan",
+            site.name
+        )));
+    };
+    let mut regs = direct::Regs::new();
+    let mut scratch = Scratch::new(&site.env.arena);
+    let cells = site.sig.args.iter().zip(plan.regs.iter()).zip(argv.iter());
+    for (i, ((ty, &reg), &v)) in cells.enumerate() {
+        let ArgType::Scalar(t) = ty else {
+            return Err(FfiError::error(format!(
+                "{}: internal error: struct in a direct plan",
+                site.name
+            )));
+        };
+        let mut slot = 0u64;
+        // SAFETY: v is an argument of this call (argc == N was checked).
+        if let Err(e) = unsafe { convert::to_c(env, *t, v, &mut slot, &mut scratch) } {
+            return Err(e.subject(&format!("{}: args[{i}]", site.name)));
+        }
+        regs.place(reg, slot);
+    }
+    site.env.enter();
+    // SAFETY: the plan was made from this signature; regs hold the converted arguments
+    // (strings in `scratch`, alive until the end of this function).
+    let raw = unsafe { direct::call_regs(site.code, plan.float_result, &regs) };
+    site.env.leave();
+    // SAFETY: env of this call.
+    unsafe { env_state::throw_deferred_if_any(env, &site.env)? };
+    // SAFETY: raw holds a result of type `ret`; converted before `scratch` goes.
+    let result = unsafe { convert::to_js(env, *ret, raw) };
+    drop(scratch);
+    result
 }
 
 unsafe extern "C" fn invoke(env: napi_env, info: napi_callback_info) -> napi_value {
@@ -195,19 +283,6 @@ unsafe fn run(
     let mut scratch = Scratch::new(&site.env.arena);
     // SAFETY: argv holds this call's arguments.
     unsafe { convert_args(env, site, argv, slots, ptrs, &mut scratch)? };
-    if let (Some(plan), ArgType::Scalar(t)) = (&site.sig.direct, &site.sig.ret) {
-        site.env.enter();
-        // SAFETY: the plan was made from this signature, the slots hold the converted
-        // arguments (strings in `scratch`, alive until the end of this function).
-        let raw = unsafe { direct::call(site.code, plan, slots) };
-        site.env.leave();
-        // SAFETY: env of this call.
-        unsafe { env_state::throw_deferred_if_any(env, &site.env)? };
-        // SAFETY: raw holds a result of type `t`; converted before `scratch` goes.
-        let result = unsafe { convert::to_js(env, *t, raw) };
-        drop(scratch);
-        return result;
-    }
     let result = match &site.sig.ret {
         ArgType::Scalar(t) => {
             let mut ret = [0u64; 2];

@@ -111,28 +111,47 @@ type FloatResultFn = unsafe extern "C" fn(
     f64,
 ) -> f64;
 
-/// Call `code` with the argument slots placed by `plan`; returns the raw result bits (an
-/// integer register, or the bits of the floating register).
-///
-/// # Safety
-/// `code` is a non-variadic C function whose prototype matches the signature `plan` was
-/// made from, and `slots[i]` holds argument i as convert::to_c writes it (integers extended
-/// to 64 bits, floats as their bits). Only compiled in on x86_64 and aarch64, whose calling
-/// conventions are described at the top of this module.
-#[inline]
-pub unsafe fn call(code: *const std::ffi::c_void, plan: &DirectPlan, slots: &[u64]) -> u64 {
-    let mut i = [0u64; INT_REGS];
-    let mut f = [0f64; FP_REGS];
-    for (reg, &slot) in plan.regs.iter().zip(slots) {
-        match *reg {
-            Reg::Int(k) => i[k as usize] = slot,
-            Reg::Fp(k) => f[k as usize] = f64::from_bits(slot),
+/// The registers of one direct call.
+pub struct Regs {
+    pub int: [u64; INT_REGS],
+    pub fp: [f64; FP_REGS],
+}
+
+impl Regs {
+    #[inline(always)]
+    pub fn new() -> Regs {
+        Regs {
+            int: [0; INT_REGS],
+            fp: [0.0; FP_REGS],
         }
     }
-    // SAFETY: per this function's contract: both ABIs assign these parameters to the same
-    // registers the callee's own prototype uses; unused registers are ignored by the callee.
+
+    /// Put the converted argument `slot` where `reg` says.
+    #[inline(always)]
+    pub fn place(&mut self, reg: Reg, slot: u64) {
+        match reg {
+            Reg::Int(k) => self.int[k as usize] = slot,
+            Reg::Fp(k) => self.fp[k as usize] = f64::from_bits(slot),
+        }
+    }
+}
+
+impl Default for Regs {
+    fn default() -> Self {
+        Regs::new()
+    }
+}
+
+/// Call `code` with registers filled by `Regs::place`.
+///
+/// # Safety
+/// As `call`.
+#[inline(always)]
+pub unsafe fn call_regs(code: *const std::ffi::c_void, float_result: bool, r: &Regs) -> u64 {
+    let (i, f) = (&r.int, &r.fp);
+    // SAFETY: per `call`'s contract.
     unsafe {
-        if plan.float_result {
+        if float_result {
             let fun: FloatResultFn = std::mem::transmute(code);
             fun(
                 i[0], i[1], i[2], i[3], i[4], i[5], f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7],
@@ -145,6 +164,24 @@ pub unsafe fn call(code: *const std::ffi::c_void, plan: &DirectPlan, slots: &[u6
             )
         }
     }
+}
+
+/// Call `code` with the argument slots placed by `plan`; returns the raw result bits (an
+/// integer register, or the bits of the floating register).
+///
+/// # Safety
+/// `code` is a non-variadic C function whose prototype matches the signature `plan` was
+/// made from, and `slots[i]` holds argument i as convert::to_c writes it (integers extended
+/// to 64 bits, floats as their bits). Only compiled in on x86_64 and aarch64, whose calling
+/// conventions are described at the top of this module.
+#[inline]
+pub unsafe fn call(code: *const std::ffi::c_void, plan: &DirectPlan, slots: &[u64]) -> u64 {
+    let mut regs = Regs::new();
+    for (reg, &slot) in plan.regs.iter().zip(slots) {
+        regs.place(*reg, slot);
+    }
+    // SAFETY: forwarded contract.
+    unsafe { call_regs(code, plan.float_result, &regs) }
 }
 
 #[cfg(test)]
