@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Every `unsafe { ... }` block and `unsafe impl` in src/ must have a `// SAFETY:` comment on
+"""Every `unsafe { ... }` block and `unsafe impl` in src/ and benches/*/src/ must have a `// SAFETY:` comment on
 one of the three lines before it (or on its own line). Exits 1 and lists the offenders."""
 import pathlib
 import re
@@ -7,7 +7,7 @@ import sys
 
 root = pathlib.Path(__file__).resolve().parents[2]
 bad = []
-for path in sorted((root / "src").rglob("*.rs")):
+for path in sorted([*(root / "src").rglob("*.rs"), *(root / "benches").rglob("src/*.rs")]):
     lines = path.read_text().splitlines()
     for i, line in enumerate(lines):
         code = line.split("//")[0]

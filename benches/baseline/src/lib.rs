@@ -93,6 +93,8 @@ macro_rules! args {
 }
 
 unsafe extern "C" fn js_add_i32(env: napi_env, info: napi_callback_info) -> napi_value {
+    // SAFETY: called by Node with this call\'s env and info; argv holds exactly the slots
+    // asked for; the C function pointers were resolved at init with the matching prototypes.
     unsafe {
         let argv = args!(env, info, 2);
         let (mut a, mut b) = (0i32, 0i32);
@@ -118,6 +120,8 @@ unsafe extern "C" fn js_add_i32(env: napi_env, info: napi_callback_info) -> napi
 }
 
 unsafe extern "C" fn js_add_f64(env: napi_env, info: napi_callback_info) -> napi_value {
+    // SAFETY: called by Node with this call\'s env and info; argv holds exactly the slots
+    // asked for; the C function pointers were resolved at init with the matching prototypes.
     unsafe {
         let argv = args!(env, info, 2);
         let (mut a, mut b) = (0f64, 0f64);
@@ -143,6 +147,8 @@ unsafe extern "C" fn js_add_f64(env: napi_env, info: napi_callback_info) -> napi
 }
 
 unsafe extern "C" fn js_noop(env: napi_env, info: napi_callback_info) -> napi_value {
+    // SAFETY: called by Node with this call\'s env and info; argv holds exactly the slots
+    // asked for; the C function pointers were resolved at init with the matching prototypes.
     unsafe {
         // No arguments to read, but the call still asks for its callback info, as every
         // function of both sides does.
@@ -171,6 +177,8 @@ unsafe extern "C" fn js_noop(env: napi_env, info: napi_callback_info) -> napi_va
 }
 
 unsafe extern "C" fn js_strlen(env: napi_env, info: napi_callback_info) -> napi_value {
+    // SAFETY: called by Node with this call\'s env and info; argv holds exactly the slots
+    // asked for; the C function pointers were resolved at init with the matching prototypes.
     unsafe {
         let argv = args!(env, info, 1);
         let mut buf = [0u8; STRLEN_BUF];
@@ -198,6 +206,8 @@ unsafe extern "C" fn js_strlen(env: napi_env, info: napi_callback_info) -> napi_
 }
 
 unsafe extern "C" fn js_sum_i32(env: napi_env, info: napi_callback_info) -> napi_value {
+    // SAFETY: called by Node with this call\'s env and info; argv holds exactly the slots
+    // asked for; the C function pointers were resolved at init with the matching prototypes.
     unsafe {
         let argv = args!(env, info, 2);
         let mut kind = 0;
@@ -240,6 +250,8 @@ unsafe extern "C" fn js_sum_i32(env: napi_env, info: napi_callback_info) -> napi
 }
 
 unsafe extern "C" fn js_add_i64(env: napi_env, info: napi_callback_info) -> napi_value {
+    // SAFETY: called by Node with this call\'s env and info; argv holds exactly the slots
+    // asked for; the C function pointers were resolved at init with the matching prototypes.
     unsafe {
         let argv = args!(env, info, 2);
         let (mut a, mut b) = (0i64, 0i64);
@@ -266,6 +278,8 @@ unsafe extern "C" fn js_add_i64(env: napi_env, info: napi_callback_info) -> napi
 }
 
 unsafe extern "C" fn js_mix6(env: napi_env, info: napi_callback_info) -> napi_value {
+    // SAFETY: called by Node with this call\'s env and info; argv holds exactly the slots
+    // asked for; the C function pointers were resolved at init with the matching prototypes.
     unsafe {
         let argv = args!(env, info, 6);
         let (mut a, mut c) = (0i32, 0i32);
@@ -314,6 +328,8 @@ unsafe extern "C" fn js_mix6(env: napi_env, info: napi_callback_info) -> napi_va
 }
 
 unsafe extern "C" fn js_hello(env: napi_env, info: napi_callback_info) -> napi_value {
+    // SAFETY: called by Node with this call\'s env and info; argv holds exactly the slots
+    // asked for; the C function pointers were resolved at init with the matching prototypes.
     unsafe {
         let mut argc: usize = 0;
         ok!(
