@@ -360,10 +360,35 @@ pub unsafe fn to_c(
             },
             FfiType::Void => return Err(FfiError::type_error("void is not an argument type")),
             // Every other type is an integer; the slot holds its two's-complement low bytes.
-            _ => integer(env, v, ty)? as i64 as u64,
+            _ => encode_int(integer(env, v, ty)?),
         };
     }
     Ok(())
+}
+
+/// The slot of an integer argument: its two's-complement 64-bit pattern (the low bytes are
+/// the C value for every narrower type; little-endian targets only).
+#[inline]
+pub fn encode_int(v: i128) -> u64 {
+    v as i64 as u64
+}
+
+/// The integer a result or field of type `ty` holds in its raw 64-bit slot (only the
+/// type's own low bytes count: the rest of a register is undefined). None for non-integers.
+#[inline]
+pub fn decode_int(ty: FfiType, raw: u64) -> Option<i128> {
+    Some(match ty {
+        FfiType::Char if crate::types::CHAR_IS_SIGNED => raw as u8 as i8 as i128,
+        FfiType::Char | FfiType::U8 => raw as u8 as i128,
+        FfiType::I8 => raw as u8 as i8 as i128,
+        FfiType::I16 => raw as u16 as i16 as i128,
+        FfiType::U16 => raw as u16 as i128,
+        FfiType::I32 => raw as u32 as i32 as i128,
+        FfiType::U32 => raw as u32 as i128,
+        FfiType::I64 | FfiType::I64Fast | FfiType::ISize => raw as i64 as i128,
+        FfiType::U64 | FfiType::U64Fast | FfiType::USize => raw as i128,
+        _ => return None,
+    })
 }
 
 /// A pointer as JS: null for NULL, a number up to 2^53, a bigint above (tagged pointers
@@ -457,18 +482,15 @@ pub unsafe fn to_js(env: napi_env, ty: FfiType, raw: u64) -> FfiResult<napi_valu
         match ty {
             FfiType::Void => js::undefined(env),
             FfiType::Bool => js::boolean(env, raw as u8 != 0),
-            FfiType::Char => {
-                if crate::types::CHAR_IS_SIGNED {
-                    js::int32(env, raw as u8 as i8 as i32)
-                } else {
-                    js::int32(env, raw as u8 as i32)
-                }
+            FfiType::Char
+            | FfiType::I8
+            | FfiType::U8
+            | FfiType::I16
+            | FfiType::U16
+            | FfiType::I32 => {
+                // Within i32 for all these types.
+                js::int32(env, decode_int(ty, raw).unwrap_or(0) as i32)
             }
-            FfiType::I8 => js::int32(env, raw as u8 as i8 as i32),
-            FfiType::U8 => js::int32(env, raw as u8 as i32),
-            FfiType::I16 => js::int32(env, raw as u16 as i16 as i32),
-            FfiType::U16 => js::int32(env, raw as u16 as i32),
-            FfiType::I32 => js::int32(env, raw as u32 as i32),
             FfiType::U32 => js::uint32(env, raw as u32),
             FfiType::I64 => js::bigint_i64(env, raw as i64),
             FfiType::U64 => js::bigint_u64(env, raw),

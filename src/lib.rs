@@ -18,6 +18,8 @@ pub mod layout;
 pub mod library;
 pub mod memory;
 pub mod nonblocking;
+#[cfg(test)]
+mod proptests;
 pub mod signature;
 pub mod structs;
 pub mod surface;
