@@ -75,9 +75,9 @@ pub struct StructLayout {
     pub align: usize,
 }
 
-/// Largest struct accepted (1 GiB): far beyond real C structs, small enough that no size
-/// computation can overflow.
-pub const MAX_STRUCT_SIZE: usize = 1 << 30;
+/// Largest struct accepted (16 MiB): far beyond real C structs, small enough that no size
+/// computation can overflow and that every struct buffer can be allocated.
+pub const MAX_STRUCT_SIZE: usize = 1 << 24;
 
 fn align_up(n: usize, align: usize) -> usize {
     n.div_ceil(align) * align

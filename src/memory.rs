@@ -16,6 +16,10 @@ use crate::types::FfiType;
 /// supported OS); reads there are refused instead of crashing.
 const FIRST_VALID_ADDRESS: usize = 4096;
 
+/// The largest ArrayBuffer ArkFFI allocates (1 GiB): an engine that cannot allocate a buffer
+/// aborts the process instead of throwing, so larger requests are refused before that.
+pub const MAX_ARRAY_BUFFER: usize = 1 << 30;
+
 /// A byte offset / length argument: a whole number in 0..=2^53, or undefined for `default`.
 ///
 /// # Safety
@@ -117,7 +121,7 @@ pub unsafe fn read(
     // SAFETY (whole body): env/values forwarded; the read address contract is the user's.
     unsafe {
         let base = convert::address(env, p, FfiType::Ptr)
-            .map_err(|e| e.context(&format!("{what}: argument 0")))?;
+            .map_err(|e| e.subject(&format!("{what}: argument 0")))?;
         let off = size_arg(env, offset, &format!("{what}: byteOffset"), Some(0))?;
         let at = checked_address(base, off, ty.size(), &what)?;
         let raw: u64 = match ty.size() {
@@ -156,9 +160,14 @@ pub unsafe fn to_array_buffer(
     // SAFETY (whole body): env/values forwarded; the range is the user's promise.
     unsafe {
         let base = convert::address(env, p, FfiType::Ptr)
-            .map_err(|e| e.context("toArrayBuffer: argument 0"))?;
+            .map_err(|e| e.subject("toArrayBuffer: argument 0"))?;
         let off = size_arg(env, offset, "toArrayBuffer: byteOffset", Some(0))?;
         let len = size_arg(env, length, "toArrayBuffer: byteLength", None)?;
+        if len > MAX_ARRAY_BUFFER {
+            return Err(FfiError::range_error(format!(
+                "toArrayBuffer: byteLength {len} is over the limit of {MAX_ARRAY_BUFFER} bytes (1 GiB); copy in parts"
+            )));
+        }
         let at = checked_address(base, off, len, "toArrayBuffer")?;
         let mut data: *mut c_void = ptr::null_mut();
         let mut ab = ptr::null_mut();
@@ -192,7 +201,7 @@ pub unsafe fn read_c_string(
     // SAFETY (whole body): env/values forwarded; the memory is the user's promise.
     unsafe {
         let base =
-            convert::address(env, p, FfiType::Ptr).map_err(|e| e.context("CString: argument 0"))?;
+            convert::address(env, p, FfiType::Ptr).map_err(|e| e.subject("CString: argument 0"))?;
         let off = size_arg(env, offset, "CString: byteOffset", Some(0))?;
         if base == 0 {
             return js::string(env, "");
@@ -202,6 +211,11 @@ pub unsafe fn read_c_string(
             return convert::c_string_to_js(env, at.cast::<c_char>());
         }
         let len = size_arg(env, length, "CString: byteLength", None)?;
+        if len > MAX_ARRAY_BUFFER {
+            return Err(FfiError::range_error(format!(
+                "CString: byteLength {len} is over the limit of {MAX_ARRAY_BUFFER} bytes (1 GiB)"
+            )));
+        }
         let at = checked_address(base, off, len, "CString")?;
         convert::utf8_to_js(env, std::slice::from_raw_parts(at, len))
     }
