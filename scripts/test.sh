@@ -15,3 +15,6 @@ echo "== host tests (node:test, --jitless, under the exec guard)"
 # any such mapping fails (exec-guard.test.js checks the guard is really active).
 LD_PRELOAD="$PWD/target/fixtures/libnoexec.so" ARKFFI_EXEC_GUARD=required \
   node --jitless --expose-gc --test tests/host/
+echo "== the sample app's instrumented tests on the host (hypium suites of entry/src/ohosTest)"
+LD_PRELOAD="$PWD/target/fixtures/libnoexec.so" ARKFFI_EXEC_GUARD=required \
+  node --jitless --test-reporter=tap tests/hypium/run-host.js

@@ -488,8 +488,14 @@ unsafe fn struct_read(env: napi_env, info: napi_callback_info) -> FfiResult<napi
     // SAFETY (whole body): env/info from the current call; struct_memory gives size bytes.
     unsafe {
         let a = Args::<3>::get(env, info)?;
-        let layout = layout_arg(env, &a, "StructSchema.fromPtr")?;
-        let at = struct_memory(env, a.at(1), a.at(2), layout.size, "StructSchema.fromPtr")?;
+        // fromBuffer passes a buffer, fromPtr an address: name the one the user called.
+        let what = if convert::buffer_bytes(env, a.at(1)).is_some() {
+            "StructSchema.fromBuffer"
+        } else {
+            "StructSchema.fromPtr"
+        };
+        let layout = layout_arg(env, &a, what)?;
+        let at = struct_memory(env, a.at(1), a.at(2), layout.size, what)?;
         structs::read(env, &layout, at)
     }
 }

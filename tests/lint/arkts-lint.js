@@ -22,10 +22,11 @@ function findEts(dir, out) {
   return out;
 }
 
-// ArkUI pages are type-checked only with the SDK's component declarations, which are not
-// available here: they get the ArkTS rules and the syntax check.
-function isUiFile(text) {
-  return /@(Entry|Component|ComponentV2)\b/.test(text);
+// ArkUI pages, and files that import the SDK (@kit.* / @ohos.* modules: abilities, test
+// runners), can be type-checked only with the SDK's declarations, which are not available
+// here: they get the ArkTS rules and the syntax check. Everything else is type-checked too.
+function needsSdk(text) {
+  return /@(Entry|Component|ComponentV2)\b/.test(text) || /\bfrom\s+['"]@(kit|ohos)\./.test(text);
 }
 
 const files = process.argv.length > 2 ? process.argv.slice(2).map((f) => path.resolve(f)) : findEts(root, []);
@@ -59,7 +60,7 @@ const diagnostics = [];
 for (const sf of program.getSourceFiles()) {
   if (!sf.fileName.endsWith('.ets')) continue;
   diagnostics.push(...program.getSyntacticDiagnostics(sf));
-  if (!isUiFile(sf.text)) diagnostics.push(...program.getSemanticDiagnostics(sf));
+  if (!needsSdk(sf.text)) diagnostics.push(...program.getSemanticDiagnostics(sf));
 }
 diagnostics.push(...ts.ArkTSLinter_1_1.runArkTSLinter(builder, undefined, undefined, '1.1'));
 

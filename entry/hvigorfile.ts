@@ -1,0 +1,6 @@
+import { hapTasks } from '@ohos/hvigor-ohos-plugin';
+
+export default {
+  system: hapTasks, // hvigor's built-in HAP tasks
+  plugins: []
+};
