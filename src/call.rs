@@ -155,32 +155,18 @@ unsafe fn call_direct<const N: usize>(
     let site = unsafe { site_of(data) };
     check_call(site, argc)?;
     let (Some(plan), ArgType::Scalar(ret)) = (&site.sig.direct, &site.sig.ret) else {
-        return Err(FfiError::error(format!(
-            "{}: internal error: no direct plan",
-            site.name
-        )));
+        return Err(internal(site, "no direct plan"));
     };
     let mut regs = direct::Regs::new();
     let mut scratch = Scratch::new(&site.env.arena);
-    let cells = site.sig.args.iter().zip(plan.regs.iter()).zip(argv.iter());
-    for (i, ((ty, &reg), &v)) in cells.enumerate() {
-        let ArgType::Scalar(t) = ty else {
-            return Err(FfiError::error(format!(
-                "{}: internal error: struct in a direct plan",
-                site.name
-            )));
-        };
-        let mut slot = 0u64;
+    for (i, (op, &v)) in plan.ops.iter().zip(argv.iter()).enumerate() {
         // SAFETY: v is an argument of this call (argc == N was checked).
-        if let Err(e) = unsafe { convert::to_c(env, *t, v, &mut slot, &mut scratch) } {
-            return Err(e.subject(&format!("{}: args[{i}]", site.name)));
-        }
-        regs.place(reg, slot);
+        unsafe { convert_direct(env, site, i, *op, v, &mut regs, &mut scratch)? };
     }
     site.env.enter();
     // SAFETY: the plan was made from this signature; regs hold the converted arguments
     // (strings in `scratch`, alive until the end of this function).
-    let raw = unsafe { direct::call_regs(site.code, plan.float_result, &regs) };
+    let raw = unsafe { direct::call_regs(site.code, plan, &regs) };
     site.env.leave();
     // SAFETY: env of this call.
     unsafe { env_state::throw_deferred_if_any(env, &site.env)? };
@@ -188,6 +174,73 @@ unsafe fn call_direct<const N: usize>(
     let result = unsafe { convert::to_js(env, *ret, raw) };
     drop(scratch);
     result
+}
+
+/// Convert argument `i` of a direct call by its op: numbers for the common kinds inline
+/// (one napi_get_value_double and a range check), everything else, and every refusal, by
+/// `convert::to_c`.
+///
+/// # Safety
+/// `env` is the live env of this call and `v` one of its values; `scratch` outlives the call.
+#[inline(always)]
+unsafe fn convert_direct(
+    env: napi_env,
+    site: &CallSite,
+    i: usize,
+    op: direct::Op,
+    v: napi_value,
+    regs: &mut direct::Regs,
+    scratch: &mut Scratch,
+) -> FfiResult<()> {
+    use direct::{Op, Reg};
+    let (reg, ty) = match op {
+        Op::SmallInt { reg, lo, hi } => {
+            // SAFETY: forwarded contract.
+            if let Some(d) = unsafe { js::get_f64(env, v) } {
+                // Whole numbers in range only: NaN, fractions and out-of-range values fail
+                // the round trip or the range check and take the slow path for their error.
+                let n = d as i64;
+                if n as f64 == d && n >= lo && n <= hi {
+                    regs.set_int(reg, n as u64);
+                    return Ok(());
+                }
+            }
+            (Reg::Int(reg), site_type(site, i))
+        }
+        Op::F64 { reg } => {
+            // SAFETY: forwarded contract.
+            if let Some(d) = unsafe { js::get_f64(env, v) } {
+                regs.set_fp(reg, d);
+                return Ok(());
+            }
+            (Reg::Fp(reg), crate::types::FfiType::F64)
+        }
+        Op::F32 { reg } => {
+            // SAFETY: forwarded contract.
+            if let Some(d) = unsafe { js::get_f64(env, v) } {
+                regs.set_fp(reg, f64::from_bits((d as f32).to_bits() as u64));
+                return Ok(());
+            }
+            (Reg::Fp(reg), crate::types::FfiType::F32)
+        }
+        Op::Other { reg, ty } => (reg, ty),
+    };
+    let mut slot = 0u64;
+    // SAFETY: forwarded contract.
+    if let Err(e) = unsafe { convert::to_c(env, ty, v, &mut slot, scratch) } {
+        return Err(argument_error(e, site, i));
+    }
+    regs.place(reg, slot);
+    Ok(())
+}
+
+/// The scalar type of argument `i` (for the slow path of a direct conversion).
+#[cold]
+fn site_type(site: &CallSite, i: usize) -> crate::types::FfiType {
+    match site.sig.args.get(i) {
+        Some(ArgType::Scalar(t)) => *t,
+        _ => crate::types::FfiType::Void,
+    }
 }
 
 unsafe extern "C" fn invoke(env: napi_env, info: napi_callback_info) -> napi_value {
@@ -251,24 +304,43 @@ unsafe fn call(env: napi_env, info: napi_callback_info) -> FfiResult<napi_value>
 /// The checks every call makes before converting: argument count, library still open.
 #[inline]
 pub fn check_call(site: &CallSite, argc: usize) -> FfiResult<()> {
+    if argc != site.sig.args.len() {
+        return Err(wrong_count(site, argc));
+    }
+    match &site.owner {
+        Some(lib) if !lib.is_open() => Err(closed(site)),
+        _ => Ok(()),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn wrong_count(site: &CallSite, argc: usize) -> FfiError {
     let n = site.sig.args.len();
-    if argc != n {
-        return Err(FfiError::type_error(format!(
-            "{} expects {n} argument{}, got {argc}",
-            site.name,
-            if n == 1 { "" } else { "s" }
-        )));
-    }
-    if let Some(lib) = &site.owner {
-        if !lib.is_open() {
-            return Err(FfiError::error(format!(
-                "{}: library \"{}\" is closed",
-                site.name,
-                lib.path()
-            )));
-        }
-    }
-    Ok(())
+    FfiError::type_error(format!(
+        "{} expects {n} argument{}, got {argc}",
+        site.name,
+        if n == 1 { "" } else { "s" }
+    ))
+}
+
+#[cold]
+#[inline(never)]
+fn closed(site: &CallSite) -> FfiError {
+    let path = site.owner.as_ref().map(|l| l.path()).unwrap_or_default();
+    FfiError::error(format!("{}: library \"{path}\" is closed", site.name))
+}
+
+#[cold]
+#[inline(never)]
+fn argument_error(e: FfiError, site: &CallSite, i: usize) -> FfiError {
+    e.subject(&format!("{}: args[{i}]", site.name))
+}
+
+#[cold]
+#[inline(never)]
+fn internal(site: &CallSite, what: &str) -> FfiError {
+    FfiError::error(format!("{}: internal error: {what}", site.name))
 }
 
 /// Convert, call, convert back. `argv`, `slots` and `ptrs` all have the signature's length.

@@ -31,12 +31,58 @@ pub enum Reg {
     Fp(u8),
 }
 
+/// How one argument of a direct call is converted: the common kinds inline, the rest by
+/// `convert::to_c` (which also produces every error message).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    /// An integer of at most 32 bits (char, i8..u32): a whole number in `lo..=hi`, into
+    /// general register `reg`.
+    SmallInt { reg: u8, lo: i64, hi: i64 },
+    /// A double into vector register `reg`.
+    F64 { reg: u8 },
+    /// A float (narrowed from the number) into vector register `reg`.
+    F32 { reg: u8 },
+    /// Any other scalar: converted by `convert::to_c`, then placed.
+    Other { reg: Reg, ty: FfiType },
+}
+
+impl Op {
+    fn new(ty: FfiType, reg: Reg) -> Op {
+        match (ty, reg) {
+            (FfiType::F64, Reg::Fp(r)) => Op::F64 { reg: r },
+            (FfiType::F32, Reg::Fp(r)) => Op::F32 { reg: r },
+            (
+                FfiType::Char
+                | FfiType::I8
+                | FfiType::U8
+                | FfiType::I16
+                | FfiType::U16
+                | FfiType::I32
+                | FfiType::U32,
+                Reg::Int(r),
+            ) => {
+                let (lo, hi) = ty.int_range().unwrap_or((0, 0));
+                Op::SmallInt {
+                    reg: r,
+                    lo: lo as i64,
+                    hi: hi as i64,
+                }
+            }
+            _ => Op::Other { reg, ty },
+        }
+    }
+}
+
 /// The register assignment of a signature, when it can be called directly.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DirectPlan {
     pub regs: Box<[Reg]>,
+    /// One conversion per argument, in order.
+    pub ops: Box<[Op]>,
     /// The result is read from the floating register (f32/f64) rather than the integer one.
     pub float_result: bool,
+    /// No floating arguments: the call need not load the vector registers.
+    pub int_only: bool,
 }
 
 impl DirectPlan {
@@ -51,25 +97,29 @@ impl DirectPlan {
         };
         let (mut ints, mut fps) = (0u8, 0u8);
         let mut regs = Vec::with_capacity(args.len());
+        let mut ops = Vec::with_capacity(args.len());
         for a in args {
-            match a {
-                ArgType::Struct(_) => return None,
-                ArgType::Scalar(t) if is_float(*t) => {
-                    regs.push(Reg::Fp(fps));
-                    fps += 1;
-                }
-                ArgType::Scalar(_) => {
-                    regs.push(Reg::Int(ints));
-                    ints += 1;
-                }
+            let ArgType::Scalar(t) = *a else {
+                return None;
+            };
+            let reg = if is_float(t) {
+                fps += 1;
+                Reg::Fp(fps - 1)
+            } else {
+                ints += 1;
+                Reg::Int(ints - 1)
+            };
+            if ints as usize > INT_REGS || fps as usize > FP_REGS {
+                return None;
             }
-        }
-        if ints as usize > INT_REGS || fps as usize > FP_REGS {
-            return None;
+            regs.push(reg);
+            ops.push(Op::new(t, reg));
         }
         Some(DirectPlan {
             regs: regs.into_boxed_slice(),
+            ops: ops.into_boxed_slice(),
             float_result,
+            int_only: fps == 0,
         })
     }
 }
@@ -111,9 +161,13 @@ type FloatResultFn = unsafe extern "C" fn(
     f64,
 ) -> f64;
 
-/// The registers of one direct call.
+type IntOnlyFn = unsafe extern "C" fn(u64, u64, u64, u64, u64, u64) -> u64;
+type IntOnlyFloatResultFn = unsafe extern "C" fn(u64, u64, u64, u64, u64, u64) -> f64;
+
+/// The registers of one direct call. Both arrays have 8 entries (only the first 6 integer
+/// ones are passed) so an index masked with `& 7` needs no bounds check.
 pub struct Regs {
-    pub int: [u64; INT_REGS],
+    pub int: [u64; 8],
     pub fp: [f64; FP_REGS],
 }
 
@@ -121,7 +175,7 @@ impl Regs {
     #[inline(always)]
     pub fn new() -> Regs {
         Regs {
-            int: [0; INT_REGS],
+            int: [0; 8],
             fp: [0.0; FP_REGS],
         }
     }
@@ -130,9 +184,19 @@ impl Regs {
     #[inline(always)]
     pub fn place(&mut self, reg: Reg, slot: u64) {
         match reg {
-            Reg::Int(k) => self.int[k as usize] = slot,
-            Reg::Fp(k) => self.fp[k as usize] = f64::from_bits(slot),
+            Reg::Int(k) => self.set_int(k, slot),
+            Reg::Fp(k) => self.set_fp(k, f64::from_bits(slot)),
         }
+    }
+
+    #[inline(always)]
+    pub fn set_int(&mut self, k: u8, v: u64) {
+        self.int[k as usize & 7] = v;
+    }
+
+    #[inline(always)]
+    pub fn set_fp(&mut self, k: u8, v: f64) {
+        self.fp[k as usize & 7] = v;
     }
 }
 
@@ -142,16 +206,26 @@ impl Default for Regs {
     }
 }
 
-/// Call `code` with registers filled by `Regs::place`.
+/// Call `code` with registers filled by `Regs::place`. Signatures without floating
+/// arguments go through a prototype with only the six integer registers (a callee never
+/// reads a vector register its prototype does not name).
 ///
 /// # Safety
-/// As `call`.
+/// As `call`; `plan` is the plan `r` was filled by.
 #[inline(always)]
-pub unsafe fn call_regs(code: *const std::ffi::c_void, float_result: bool, r: &Regs) -> u64 {
+pub unsafe fn call_regs(code: *const std::ffi::c_void, plan: &DirectPlan, r: &Regs) -> u64 {
     let (i, f) = (&r.int, &r.fp);
     // SAFETY: per `call`'s contract.
     unsafe {
-        if float_result {
+        if plan.int_only {
+            if plan.float_result {
+                let fun: IntOnlyFloatResultFn = std::mem::transmute(code);
+                return fun(i[0], i[1], i[2], i[3], i[4], i[5]).to_bits();
+            }
+            let fun: IntOnlyFn = std::mem::transmute(code);
+            return fun(i[0], i[1], i[2], i[3], i[4], i[5]);
+        }
+        if plan.float_result {
             let fun: FloatResultFn = std::mem::transmute(code);
             fun(
                 i[0], i[1], i[2], i[3], i[4], i[5], f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7],
@@ -181,7 +255,7 @@ pub unsafe fn call(code: *const std::ffi::c_void, plan: &DirectPlan, slots: &[u6
         regs.place(*reg, slot);
     }
     // SAFETY: forwarded contract.
-    unsafe { call_regs(code, plan.float_result, &regs) }
+    unsafe { call_regs(code, plan, &regs) }
 }
 
 #[cfg(test)]

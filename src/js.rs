@@ -16,11 +16,22 @@ use crate::error::{FfiError, FfiResult};
 ///
 /// # Safety
 /// `env` must be the live env of this thread.
-#[inline]
+#[inline(always)]
 pub unsafe fn check(env: napi_env, status: sys::napi_status, what: &str) -> FfiResult<()> {
     if status == sys::Status::napi_ok {
         return Ok(());
     }
+    // SAFETY: forwarded contract.
+    unsafe { failed(env, status, what) }
+}
+
+/// The out-of-line part of `check`: keeps the error formatting off the hot paths.
+///
+/// # Safety
+/// `env` is live.
+#[cold]
+#[inline(never)]
+unsafe fn failed(env: napi_env, status: sys::napi_status, what: &str) -> FfiResult<()> {
     let mut pending = false;
     // SAFETY: env is live (caller contract).
     unsafe { sys::napi_is_exception_pending(env, &mut pending) };
@@ -232,7 +243,7 @@ is_fn!(is_dataview, napi_is_dataview);
 
 /// # Safety
 /// `env` live.
-#[inline]
+#[inline(always)]
 pub unsafe fn undefined(env: napi_env) -> FfiResult<napi_value> {
     let mut r = ptr::null_mut();
     // SAFETY: env live, r a valid out slot.
@@ -258,7 +269,7 @@ pub unsafe fn null(env: napi_env) -> FfiResult<napi_value> {
 
 /// # Safety
 /// `env` live.
-#[inline]
+#[inline(always)]
 pub unsafe fn boolean(env: napi_env, b: bool) -> FfiResult<napi_value> {
     let mut r = ptr::null_mut();
     // SAFETY: env live, r a valid out slot.
@@ -274,7 +285,7 @@ pub unsafe fn boolean(env: napi_env, b: bool) -> FfiResult<napi_value> {
 
 /// # Safety
 /// `env` live.
-#[inline]
+#[inline(always)]
 pub unsafe fn number(env: napi_env, d: f64) -> FfiResult<napi_value> {
     let mut r = ptr::null_mut();
     // SAFETY: env live, r a valid out slot.
@@ -290,7 +301,7 @@ pub unsafe fn number(env: napi_env, d: f64) -> FfiResult<napi_value> {
 
 /// # Safety
 /// `env` live.
-#[inline]
+#[inline(always)]
 pub unsafe fn int32(env: napi_env, i: i32) -> FfiResult<napi_value> {
     let mut r = ptr::null_mut();
     // SAFETY: env live, r a valid out slot.
@@ -306,7 +317,7 @@ pub unsafe fn int32(env: napi_env, i: i32) -> FfiResult<napi_value> {
 
 /// # Safety
 /// `env` live.
-#[inline]
+#[inline(always)]
 pub unsafe fn uint32(env: napi_env, i: u32) -> FfiResult<napi_value> {
     let mut r = ptr::null_mut();
     // SAFETY: env live, r a valid out slot.
