@@ -2,17 +2,23 @@
 // Builds the host package: target/host/index.js (CommonJS, the same exports as ets/Index.ets)
 // next to target/host/arkffi.node (the crate built for this machine). The import
 // 'libarkffi.so' of ets/src/main/ets/native.ets becomes require('./arkffi.node').
-// Run after `cargo build --release`. Usage: node scripts/build-host.js [--profile release|debug]
+// Run after `cargo build --release`.
+// Usage: node scripts/build-host.js [--profile release|debug] [--addon LIB.so --out DIR]
+// (--addon/--out: another build of the crate into another directory, e.g. the alloc-stats
+// build of the allocation tests in target/host-alloc.)
 'use strict';
 const fs = require('fs');
 const path = require('path');
 const esbuild = require('esbuild');
 
 const root = path.resolve(__dirname, '..');
-const profileArg = process.argv.indexOf('--profile');
-const profile = profileArg > 0 ? process.argv[profileArg + 1] : 'release';
-const outDir = path.join(root, 'target', 'host');
-const addon = path.join(root, 'target', profile, 'libarkffi.so');
+const option = (name, dflt) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : dflt;
+};
+const profile = option('--profile', 'release');
+const outDir = path.resolve(root, option('--out', path.join('target', 'host')));
+const addon = path.resolve(root, option('--addon', path.join('target', profile, 'libarkffi.so')));
 
 if (!fs.existsSync(addon)) {
   console.error(`build-host: ${addon} is missing; run cargo build --${profile} first`);

@@ -310,12 +310,20 @@ unsafe fn invoke_here(state: &Arc<CallbackState>, ret: *mut c_void, args: *mut *
         sys::napi_open_handle_scope(env, &mut scope);
         let run = std::panic::AssertUnwindSafe(|| -> FfiResult<()> {
             crate::debug::maybe_panic_in_callback();
+            // The JS arguments on the stack for up to 8 (no allocation per invocation).
             let n = state.sig.args.len();
-            let mut argv = Vec::with_capacity(n);
-            for (i, ty) in state.sig.args.iter().enumerate() {
-                argv.push(arg_to_js(env, ty, *args.add(i))?);
+            let mut stack = [ptr::null_mut(); 8];
+            let mut heap = Vec::new();
+            let argv: &mut [napi_value] = if n <= stack.len() {
+                &mut stack[..n]
+            } else {
+                heap.resize(n, ptr::null_mut());
+                &mut heap
+            };
+            for (i, (ty, slot)) in state.sig.args.iter().zip(argv.iter_mut()).enumerate() {
+                *slot = arg_to_js(env, ty, *args.add(i))?;
             }
-            let v = call_function(env, state, &argv)?;
+            let v = call_function(env, state, argv)?;
             result_to_c(env, state, v, ret)
         });
         // A panic here becomes an Error for the JS caller, like an exception of `fn`.
@@ -389,6 +397,17 @@ unsafe fn result_to_c(
 ) -> FfiResult<()> {
     // SAFETY: ret is libffi's result buffer for state.sig.ret.
     unsafe {
+        // Numbers, booleans and pointers straight into the buffer (no allocation).
+        if let ArgType::Scalar(t) = state.sig.ret {
+            if !matches!(t, FfiType::Void | FfiType::CString | FfiType::F32) {
+                let mut slot = 0u64;
+                let mut none = Scratch::heap();
+                convert::to_c(env, t, v, &mut slot, &mut none)
+                    .map_err(|e| e.subject(&format!("{} returned a value that", state.name)))?;
+                ret.cast::<u64>().write_unaligned(slot);
+                return Ok(());
+            }
+        }
         let bytes = result_bytes(env, state, v)?;
         ptr::copy_nonoverlapping(bytes.as_ptr(), ret.cast::<u8>(), bytes.len());
         Ok(())

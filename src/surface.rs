@@ -345,6 +345,12 @@ pub unsafe fn register(env: napi_env, exports: napi_value) -> FfiResult<()> {
             callback_live_count_entry,
         ),
         ("__debugPanic", c"__debugPanic", debug_panic_entry),
+        #[cfg(feature = "alloc-stats")]
+        (
+            "__debugAllocations",
+            c"__debugAllocations",
+            debug_allocations_entry,
+        ),
     ];
     for &(name, cname, cb) in table {
         // SAFETY: env live; the functions carry no data.
@@ -614,4 +620,15 @@ unsafe fn debug_panic(env: napi_env, info: napi_callback_info) -> FfiResult<napi
         }
         js::undefined(env)
     }
+}
+
+#[cfg(feature = "alloc-stats")]
+entry!(debug_allocations_entry, debug_allocations);
+
+/// `__debugAllocations()`: the number of heap allocations this library has made (builds
+/// with the cargo feature `alloc-stats` only; see tests/host/allocations.test.js).
+#[cfg(feature = "alloc-stats")]
+unsafe fn debug_allocations(env: napi_env, _info: napi_callback_info) -> FfiResult<napi_value> {
+    // SAFETY: env from the current call.
+    unsafe { js::number(env, crate::debug::alloc_stats::count() as f64) }
 }
