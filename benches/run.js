@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 // The ArkFFI speed benchmark (a benchmark, not a test): ns per call of the same C functions
-// through ArkFFI and through a hand-written Node-API binding (benches/baseline), measured in
-// the same process with interleaved samples, and the ratio ArkFFI / baseline.
+// through ArkFFI, through koffi (the peer: another run-time FFI for Node) and through a
+// hand-written Node-API binding (benches/baseline, the floor), measured in the same process
+// with interleaved samples, and the ratios ArkFFI / baseline and ArkFFI / koffi.
 //
 // Run it with `bash benches/run.sh [options]`, which builds the C library and the baseline
 // first; `node benches/run.js [options]` alone uses what is already built.
 //
 // Options:
 //   --filter a,b    only the cases whose name contains one of the comma-separated words
+//                   (the opt-in cases, qsort_100k, run only when a word matches them)
 //   --quick         fewer and shorter samples (5 x ~20 ms): a smoke run, not a measurement
 //   --samples N     samples per implementation and case (default 15)
 //   --target-ms N   length of one sample in ms (default 75)
@@ -19,7 +21,9 @@
 //
 // Environment: ARKFFI_BENCHLIB (the C library; default target/bench/libbenchlib.so),
 // ARKFFI_HOST (the ArkFFI host build; default target/host/index.js),
-// ARKFFI_BASELINE (the baseline addon; default target/bench/baseline.node).
+// ARKFFI_BASELINE (the baseline addon; default target/bench/baseline.node),
+// ARKFFI_KOFFI (the koffi package to require; default: koffi from the repo's node_modules;
+// `none` leaves koffi out).
 'use strict';
 
 const fs = require('fs');
@@ -33,13 +37,14 @@ const paths = {
   host: process.env.ARKFFI_HOST || path.join(root, 'target', 'host', 'index.js'),
   baseline: process.env.ARKFFI_BASELINE || path.join(root, 'target', 'bench', 'baseline.node'),
   libc: 'libc.so.6',
+  koffi: process.env.ARKFFI_KOFFI || 'koffi',
 };
 
 // ---------------------------------------------------------------------------------------
-// The implementations. The first is the reference: every other one gets a ratio against it.
-// `load()` returns the context handed to that implementation's entry of each case, or
-// throws (the implementation is then left out of the run, with a warning).
-// A new implementation (koffi, say) is one entry here plus one key per case below.
+// The implementations. `load()` returns the context handed to that implementation's entry
+// of each case, or throws (the implementation is then left out of the run, with a warning).
+// A new implementation is one entry here plus one key per case below; RATIOS says which
+// ratios the tables show.
 // ---------------------------------------------------------------------------------------
 const IMPLS = [
   {
@@ -63,6 +68,7 @@ const IMPLS = [
       warnIfStale();
       const ffi = require(paths.host);
       const opened = [];
+      const callbacks = [];
       return {
         T: ffi.FFIType,
         ffi,
@@ -72,22 +78,103 @@ const IMPLS = [
           opened.push(lib);
           return lib.symbols;
         },
+        // new JSCallback(fn, options) (closed at the end of the run).
+        callback(fn, options) {
+          const cb = new ffi.JSCallback(fn, options);
+          callbacks.push(cb);
+          return cb;
+        },
         close() {
+          for (const cb of callbacks) cb.close();
           for (const lib of opened) lib.close();
+        },
+      };
+    },
+  },
+  {
+    key: 'koffi',
+    title: 'koffi',
+    load() {
+      if (paths.koffi === 'none') throw new Error('ARKFFI_KOFFI=none');
+      let file;
+      try {
+        file = require.resolve(paths.koffi, { paths: [root] });
+      } catch {
+        throw new Error(`cannot find the package ${paths.koffi} (npm ci installs it: a devDependency)`);
+      }
+      const koffi = require(file);
+      const libs = new Map();
+      const registered = [];
+      return {
+        koffi,
+        version: koffi.version,
+        // koffi.load(file), once per file (unloaded at the end of the run).
+        lib(f) {
+          if (!libs.has(f)) libs.set(f, koffi.load(f));
+          return libs.get(f);
+        },
+        // koffi.register(fn, type): a callback that stays valid across calls (unregistered
+        // at the end of the run).
+        register(fn, type) {
+          const cb = koffi.register(fn, type);
+          registered.push(cb);
+          return cb;
+        },
+        close() {
+          for (const cb of registered) koffi.unregister(cb);
+          for (const lib of libs.values()) lib.unload();
         },
       };
     },
   },
 ];
 
+// The ratios of the tables, [numerator, denominator]: the baseline is the floor (1.00x would
+// be as fast as hand-written Node-API), koffi the peer. A ratio is shown for a case when both
+// of its implementations ran it.
+const RATIOS = [
+  ['arkffi', 'baseline'],
+  ['arkffi', 'koffi'],
+];
+const ratioName = ([a, b]) => `${a}/${b}`;
+// Column order of the ns numbers.
+const ORDER = ['arkffi', 'koffi', 'baseline'];
+
 // ---------------------------------------------------------------------------------------
 // The cases: one entry each. For every implementation key, a function that gets that
 // implementation's context and returns a thunk making exactly one call. `expected` is what
-// one call returns (compared with ===); a case runs only where its first call returns it.
+// one call returns (compared with ===), `expectedBy.<impl>` overrides it where an
+// implementation's documented result type differs (koffi gives int64 results as numbers
+// while they fit); a case runs only where its first call returns it. All implementations get
+// the same JS argument values. `optIn: true`: only run when --filter names the case; `minN`:
+// calls per sample at least (default 100), and the smallest step of warm-up and calibration.
 // ---------------------------------------------------------------------------------------
 const INTS = Int32Array.from({ length: 1000 }, (_, i) => (i * 7919) % 20011 - 10000);
 const INTS_SUM = INTS.reduce((s, x) => s + BigInt(x), 0n);
 const TEXT = 'The quick brown fox jumps over the lazy dog';
+const COMPLEX_A = { real: 1.5, imag: 2 };
+const COMPLEX_B = { real: 10, imag: 20.25 };
+// qsort_100k: pseudo-random int32 (a fixed LCG), and a digest of the sorted result that
+// fails unless it is sorted and a permutation of the input (sum, min, median, max).
+const SORT_N = 100000;
+const SORT_DATA = (() => {
+  const a = new Int32Array(SORT_N);
+  let x = 12345;
+  for (let i = 0; i < SORT_N; i++) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    a[i] = (x >>> 8) - (1 << 23);
+  }
+  return a;
+})();
+function sortDigest(a) {
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) {
+    if (i > 0 && a[i - 1] > a[i]) return `unsorted at ${i}`;
+    sum += a[i];
+  }
+  return `sum ${sum} min ${a[0]} median ${a[a.length >> 1]} max ${a[a.length - 1]}`;
+}
+const SORT_DIGEST = sortDigest(Int32Array.from(SORT_DATA).sort());
 
 const CASES = [
   {
@@ -98,6 +185,10 @@ const CASES = [
       return () => f(2, 3);
     },
     baseline: (b) => { const f = b.add_i32; return () => f(2, 3); },
+    koffi: (k) => {
+      const f = k.lib(paths.benchlib).func('int32_t add_i32(int32_t a, int32_t b)');
+      return () => f(2, 3);
+    },
     expected: 5,
   },
   {
@@ -108,6 +199,10 @@ const CASES = [
       return () => f(1.5, 2.25);
     },
     baseline: (b) => { const f = b.add_f64; return () => f(1.5, 2.25); },
+    koffi: (k) => {
+      const f = k.lib(paths.benchlib).func('double add_f64(double a, double b)');
+      return () => f(1.5, 2.25);
+    },
     expected: 3.75,
   },
   {
@@ -118,6 +213,10 @@ const CASES = [
       return () => f();
     },
     baseline: (b) => { const f = b.noop; return () => f(); },
+    koffi: (k) => {
+      const f = k.lib(paths.benchlib).func('void noop(void)');
+      return () => f();
+    },
     expected: undefined,
   },
   {
@@ -128,6 +227,10 @@ const CASES = [
       return () => f(TEXT);
     },
     baseline: (b) => { const f = b.strlen; return () => f(TEXT); },
+    koffi: (k) => {
+      const f = k.lib(paths.libc).func('size_t strlen(const char *s)');
+      return () => f(TEXT);
+    },
     expected: TEXT.length,
   },
   {
@@ -139,6 +242,12 @@ const CASES = [
     },
     baseline: (b) => { const f = b.sum_i32; return () => f(INTS, INTS.length); },
     expected: INTS_SUM,
+    // koffi passes a typed array for a pointer parameter as the address of its bytes.
+    koffi: (k) => {
+      const f = k.lib(paths.benchlib).func('int64_t sum_i32(const int32_t *p, size_t n)');
+      return () => f(INTS, INTS.length);
+    },
+    expectedBy: { koffi: Number(INTS_SUM) },
   },
   {
     name: 'add_i64',
@@ -149,6 +258,11 @@ const CASES = [
     },
     baseline: (b) => { const f = b.add_i64; return () => f(1099511627776n, 5n); },
     expected: 1099511627781n,
+    koffi: (k) => {
+      const f = k.lib(paths.benchlib).func('int64_t add_i64(int64_t a, int64_t b)');
+      return () => f(1099511627776n, 5n);
+    },
+    expectedBy: { koffi: 1099511627781 },
   },
   {
     name: 'mix6',
@@ -161,6 +275,10 @@ const CASES = [
       return () => f(1, 2.5, 3, 4.5, 5n, 0.5);
     },
     baseline: (b) => { const f = b.mix6; return () => f(1, 2.5, 3, 4.5, 5n, 0.5); },
+    koffi: (k) => {
+      const f = k.lib(paths.benchlib).func('double mix6(int32_t a, double b, int32_t c, double d, int64_t e, float f)');
+      return () => f(1, 2.5, 3, 4.5, 5n, 0.5);
+    },
     expected: 16.5,
   },
   {
@@ -171,7 +289,112 @@ const CASES = [
       return () => f();
     },
     baseline: (b) => { const f = b.hello; return () => f(); },
+    koffi: (k) => {
+      const f = k.lib(paths.benchlib).func('const char *hello(void)');
+      return () => f();
+    },
     expected: 'hello from benchlib',
+  },
+  {
+    name: 'complex_add',
+    about: 'complex_t complex_add(complex_t, complex_t), complex_t = struct { double real, imag; } by value, in and out',
+    // As users write it: the schema and the argument buffers made once; each call returns
+    // the address of the held result, read with fromPtr and released.
+    arkffi: (c) => {
+      const { StructSchema, releasePtr } = c.ffi;
+      const ComplexT = new StructSchema({ 'real': c.T.f64, 'imag': c.T.f64 });
+      const f = c.open(paths.benchlib, { complex_add: { args: [ComplexT, ComplexT], returns: ComplexT } }).complex_add;
+      const a = ComplexT.create(COMPLEX_A);
+      const b = ComplexT.create(COMPLEX_B);
+      return () => {
+        const p = f(a, b);
+        const r = ComplexT.fromPtr(p);
+        releasePtr(p);
+        return r.real + r.imag;
+      };
+    },
+    // koffi's way: koffi.struct, plain objects in, a plain object out.
+    koffi: (k) => {
+      k.koffi.struct('complex_t', { real: 'double', imag: 'double' });
+      const f = k.lib(paths.benchlib).func('complex_t complex_add(complex_t a, complex_t b)');
+      const a = { ...COMPLEX_A };
+      const b = { ...COMPLEX_B };
+      return () => {
+        const r = f(a, b);
+        return r.real + r.imag;
+      };
+    },
+    // Objects in, an object out, one napi_get/set_named_property per field.
+    baseline: (b) => {
+      const f = b.complex_add;
+      const x = { ...COMPLEX_A };
+      const y = { ...COMPLEX_B };
+      return () => {
+        const r = f(x, y);
+        return r.real + r.imag;
+      };
+    },
+    expected: COMPLEX_A.real + COMPLEX_B.real + COMPLEX_A.imag + COMPLEX_B.imag,
+  },
+  {
+    name: 'callback_i32',
+    about: 'int32_t call_cb(int32_t (*cb)(int32_t), int32_t x): C calls a JS callback once (x + 1)',
+    // The callback made once, its C pointer passed each call.
+    arkffi: (c) => {
+      const T = c.T;
+      const f = c.open(paths.benchlib, { call_cb: { args: [T.callback, T.i32], returns: T.i32 } }).call_cb;
+      const cb = c.callback((x) => x + 1, { args: [T.i32], returns: T.i32 });
+      const p = cb.ptr;
+      return () => f(p, 41);
+    },
+    // A registered callback (valid across calls), passed each call.
+    koffi: (k) => {
+      const proto = k.koffi.proto('int32_t bench_cb_i32(int32_t x)');
+      const f = k.lib(paths.benchlib).func('int32_t call_cb(bench_cb_i32 *cb, int32_t x)');
+      const cb = k.register((x) => x + 1, k.koffi.pointer(proto));
+      return () => f(cb, 41);
+    },
+    // The JS function itself; the addon's C trampoline calls it with napi_call_function.
+    baseline: (b) => {
+      const f = b.call_cb;
+      const fn = (x) => x + 1;
+      return () => f(fn, 41);
+    },
+    expected: 42,
+  },
+  {
+    name: 'qsort_100k',
+    about: `libc qsort of a ${SORT_N}-element Int32Array with a JS comparator (opt-in: about 0.2 s per call)`,
+    optIn: true,
+    minN: 1,
+    // Each call first restores the unsorted data (a memcpy of 400 kB, tiny next to the sort).
+    arkffi: (c) => {
+      const { T, ffi } = c;
+      const read = ffi.read;
+      const f = c.open(paths.libc, { qsort: { args: [T.buffer, T.usize, T.usize, T.callback], returns: T.void } }).qsort;
+      const cmp = c.callback((a, b) => read.i32(a) - read.i32(b), { args: [T.ptr, T.ptr], returns: T.i32 });
+      const p = cmp.ptr;
+      const work = new Int32Array(SORT_N);
+      return () => {
+        work.set(SORT_DATA);
+        f(work, SORT_N, 4, p);
+        return sortDigest(work);
+      };
+    },
+    koffi: (k) => {
+      const { koffi } = k;
+      const proto = koffi.proto('int bench_sort_cb(const void *a, const void *b)');
+      const f = k.lib(paths.libc).func('void qsort(void *base, size_t n, size_t size, bench_sort_cb *cmp)');
+      const int = koffi.decode.int;
+      const cmp = k.register((a, b) => int(a) - int(b), koffi.pointer(proto));
+      const work = new Int32Array(SORT_N);
+      return () => {
+        work.set(SORT_DATA);
+        f(work, SORT_N, 4, cmp);
+        return sortDigest(work);
+      };
+    },
+    expected: SORT_DIGEST,
   },
 ];
 
@@ -211,7 +434,8 @@ function parseArgs(argv) {
 }
 
 function usage(problem) {
-  const text = fs.readFileSync(__filename, 'utf8').split('\n').slice(1, 25)
+  const lines = fs.readFileSync(__filename, 'utf8').split('\n');
+  const text = lines.slice(1, lines.indexOf("'use strict';"))
     .filter((l) => l.startsWith('//')).map((l) => l.replace(/^\/\/ ?/, '')).join('\n');
   (problem ? console.error : console.log)(`${problem ? `run.js: ${problem}\n\n` : ''}${text}`);
   process.exit(problem ? 2 : 0);
@@ -250,6 +474,7 @@ function stats(xs) {
   return { median: quantile(s, 0.5), p25: quantile(s, 0.25), p75: quantile(s, 0.75), min: s[0], max: s[s.length - 1] };
 }
 
+const expectedOf = (c, k) => (c.expectedBy && k in c.expectedBy ? c.expectedBy[k] : c.expected);
 const same = (a, b) => a === b || (typeof a === 'number' && Number.isNaN(a) && Number.isNaN(b));
 const show = (v) => (typeof v === 'bigint' ? `${v}n` : typeof v === 'string' ? JSON.stringify(v) : String(v));
 
@@ -264,8 +489,8 @@ function checkResult(r, expected) {
 }
 
 // Calibrate: double n until one run takes >= minMs; returns ns per call.
-function calibrate(loop, f, minMs) {
-  let n = 64;
+function calibrate(loop, f, minMs, start = 64) {
+  let n = start;
   for (;;) {
     const { ns } = timeLoop(loop, f, n);
     if (ns >= minMs * 1e6 || n >= 1 << 30) return ns / n;
@@ -273,9 +498,9 @@ function calibrate(loop, f, minMs) {
   }
 }
 
-function warmUp(loop, f, ms) {
+function warmUp(loop, f, ms, step = 1000) {
   const until = now() + BigInt(Math.round(ms * 1e6));
-  while (now() < until) loop(f, 1000);
+  while (now() < until) loop(f, step);
 }
 
 // Measures one case over the implementations that passed its correctness check.
@@ -284,22 +509,23 @@ function warmUp(loop, f, ms) {
 function measureCase(c, thunks, opt, log) {
   const keys = Object.keys(thunks);
   const loops = Object.fromEntries(keys.map((k) => [k, makeLoop()]));
+  const minN = c.minN ?? 100;
   const perCall = {};
   for (const k of keys) {
-    warmUp(loops[k], thunks[k], opt.warmupMs / 2);
-    perCall[k] = calibrate(loops[k], thunks[k], Math.max(5, opt.targetMs / 5));
-    warmUp(loops[k], thunks[k], opt.warmupMs / 2);
+    warmUp(loops[k], thunks[k], opt.warmupMs / 2, Math.min(1000, minN));
+    perCall[k] = calibrate(loops[k], thunks[k], Math.max(5, opt.targetMs / 5), Math.min(64, minN));
+    warmUp(loops[k], thunks[k], opt.warmupMs / 2, Math.min(1000, minN));
   }
   // One n for all implementations, sized on the slowest, so samples are alike in length.
   const slowest = Math.max(...Object.values(perCall));
-  const n = Math.max(100, Math.round((opt.targetMs * 1e6) / slowest));
+  const n = Math.max(minN, Math.round((opt.targetMs * 1e6) / slowest));
   const samples = Object.fromEntries(keys.map((k) => [k, []]));
   for (let round = 0; round < opt.samples; round++) {
     for (let j = 0; j < keys.length; j++) {
       const k = keys[(round + j) % keys.length];
       const { ns, r } = timeLoop(loops[k], thunks[k], n);
       try {
-        checkResult(r, c.expected);
+        checkResult(r, expectedOf(c, k));
       } catch (e) {
         throw new Error(`${c.name}/${k} changed its result while timed: ${e.message}`);
       }
@@ -331,7 +557,7 @@ function runMode(opt) {
   const out = opt.json && !opt.emitJson ? console.error : console.log;
   const log = (s) => console.error(s);
 
-  const cases = CASES.filter((c) => !opt.filter || opt.filter.some((w) => c.name.includes(w)));
+  const cases = selectCases(opt);
   if (cases.length === 0) {
     console.error(`run.js: no case matches --filter ${opt.filter.join(',')} (cases: ${CASES.map((c) => c.name).join(', ')})`);
     process.exit(2);
@@ -349,7 +575,8 @@ function runMode(opt) {
     console.error('run.js: no implementation could be loaded');
     process.exit(1);
   }
-  const ref = impls[0].key === IMPLS[0].key ? impls[0].key : null;
+  const loaded = impls.map((i) => i.key);
+  const ratios = RATIOS.filter(([a, b]) => loaded.includes(a) && loaded.includes(b));
 
   log(`mode ${mode}: ${cases.length} case(s), ${opt.samples} samples x ~${opt.targetMs} ms per implementation`);
   const overhead = loopOverhead(opt);
@@ -362,7 +589,7 @@ function runMode(opt) {
       if (typeof c[impl.key] !== 'function') continue; // no entry for this implementation
       try {
         const t = c[impl.key](impl.ctx);
-        checkResult(t(), c.expected); // correctness first, once
+        checkResult(t(), expectedOf(c, impl.key)); // correctness first, once
         thunks[impl.key] = t;
       } catch (e) {
         errors[impl.key] = e.message;
@@ -375,20 +602,21 @@ function runMode(opt) {
       const { n, samples } = measureCase(c, thunks, opt, log);
       res.n = n;
       for (const k of Object.keys(samples)) res.ns[k] = stats(samples[k]);
-      if (ref && samples[ref]) {
-        for (const k of Object.keys(samples)) {
-          if (k === ref) continue;
-          res.ratio[k] = res.ns[k].median / res.ns[ref].median;
-          // The same with the harness's own loop cost taken out of both sides.
-          res.netRatio[k] = Math.max(0, res.ns[k].median - overhead) / Math.max(1e-9, res.ns[ref].median - overhead);
-          // Round by round ratios: the samples of one round ran back to back.
-          res.pairedRatio[k] = stats(samples[k].map((x, i) => x / samples[ref][i]));
-        }
+      for (const pair of ratios) {
+        const [a, b] = pair;
+        if (!samples[a] || !samples[b]) continue;
+        const name = ratioName(pair);
+        res.ratio[name] = res.ns[a].median / res.ns[b].median;
+        // The same with the harness's own loop cost taken out of both sides.
+        res.netRatio[name] = Math.max(0, res.ns[a].median - overhead) / Math.max(1e-9, res.ns[b].median - overhead);
+        // Round by round ratios: the samples of one round ran back to back.
+        res.pairedRatio[name] = stats(samples[a].map((x, i) => x / samples[b][i]));
       }
     }
     results.push(res);
   }
   for (const impl of impls) if (impl.ctx && typeof impl.ctx.close === 'function') impl.ctx.close();
+  const koffiImpl = impls.find((i) => i.key === 'koffi');
 
   const report = {
     bench: 'arkffi',
@@ -398,8 +626,9 @@ function runMode(opt) {
     cpu: (os.cpus()[0] || {}).model || 'unknown',
     samples: opt.samples,
     targetMs: opt.targetMs,
-    reference: ref,
-    implementations: impls.map((i) => i.key),
+    implementations: loaded,
+    ratios: ratios.map(ratioName),
+    koffi: koffiImpl ? koffiImpl.ctx.version : null,
     loopOverheadNs: round(overhead, 2),
     checked,
     failures,
@@ -416,15 +645,20 @@ function runMode(opt) {
 
   out('');
   out(`ArkFFI benchmark: ns per call, median of ${opt.samples} interleaved samples of ~${opt.targetMs} ms`);
-  out(`mode ${mode} | node ${process.version} (V8 ${process.versions.v8}) | ${report.cpu} | ${os.cpus().length} cpus`);
-  out(table(results, impls.map((i) => i.key).filter((k) => k !== ref).concat(ref ? [ref] : []), ref));
-  const others = impls.map((i) => i.key).filter((k) => k !== ref);
-  out('spread: (p75-p25)/2 of the samples, as % of the median.');
-  if (ref && others.length > 0) {
-    out(`ratio: median ${others.join(' or ')} / median ${ref}. paired: p25..p75 of the round-by-round ratios.`);
+  out(`mode ${mode} | node ${process.version} (V8 ${process.versions.v8}) | ${report.cpu} | ${os.cpus().length} cpus` +
+    (koffiImpl ? ` | koffi ${koffiImpl.ctx.version}` : ''));
+  out(table(results, orderKeys(loaded), ratios));
+  out('spread: (p75-p25)/2 of the samples, as % of the median. -: the implementation has no such case.');
+  if (ratios.length > 0) {
+    out(`ratio a/b: median a / median b (${ratios.map(ratioName).join(', ')}). paired: p25..p75 of the round-by-round ratios.`);
     out('net: the ratio with the harness loop overhead taken out of both sides.');
   } else {
     out('No ratio: only one implementation could be loaded.');
+  }
+  for (const [a, b] of RATIOS) {
+    for (const k of [a, b]) {
+      if (!loaded.includes(k)) out(`No ${a}/${b} ratio: ${k} was left out (see the warning above).`);
+    }
   }
   out(`Harness loop overhead (an empty JS thunk): ~${overhead.toFixed(1)} ns/call, inside every ns number alike.`);
   out(`${checked} results checked, ${failures} failure(s).`);
@@ -432,17 +666,25 @@ function runMode(opt) {
   return report;
 }
 
-function table(results, keys, ref) {
-  const others = ref ? keys.filter((k) => k !== ref) : [];
+const orderKeys = (keys) => [...ORDER.filter((k) => keys.includes(k)), ...keys.filter((k) => !ORDER.includes(k))];
+
+// The cases of this run: --filter's, or all but the opt-in ones.
+function selectCases(opt) {
+  if (!opt.filter) return CASES.filter((c) => !c.optIn);
+  return CASES.filter((c) => opt.filter.some((w) => c.name.includes(w)));
+}
+
+function table(results, keys, ratios) {
+  const others = ratios.map(ratioName);
   const head = ['case'];
   for (const k of keys) head.push(`${k} ns`, 'spread');
-  for (const k of others) head.push(`${k}/${ref}`, 'paired', 'net');
+  for (const k of others) head.push(k, 'paired', 'net');
   const rows = [head];
   for (const r of results) {
     const row = [r.name];
     for (const k of keys) {
       const s = r.ns[k];
-      if (s) row.push(s.median.toFixed(1), `±${(((s.p75 - s.p25) / 2 / s.median) * 100).toFixed(1)}%`);
+      if (s) row.push(fmtNs(s.median), `±${(((s.p75 - s.p25) / 2 / s.median) * 100).toFixed(1)}%`);
       else row.push(r.errors[k] ? 'FAIL' : '-', '');
     }
     for (const k of others) {
@@ -465,6 +707,8 @@ function formatRows(rows, leftAligned = false) {
     .join('\n');
 }
 
+// ns with one decimal, without decimals from 10 us up (the opt-in cases take ms per call).
+const fmtNs = (v) => v.toFixed(v >= 1e4 ? 0 : 1);
 const round = (v, d) => Math.round(v * 10 ** d) / 10 ** d;
 const mapObj = (o, f) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, f(v)]));
 const rel = (p) => (path.resolve(p).startsWith(root + path.sep) ? path.relative(root, path.resolve(p)) : p);
@@ -538,26 +782,29 @@ function main() {
   const out = opt.json ? console.error : console.log;
   for (const l of lines) out(l); // the jitless run's own table
   if (opt.json) console.log(JSON.stringify(jitless));
-  const ratioKeys = jit.implementations.filter((k) => k !== jit.reference);
-  const shown = jit.reference ? [...ratioKeys, jit.reference] : ratioKeys;
+  // The side-by-side table: per mode, the ns of every implementation, then the ratios.
+  const shown = orderKeys(jit.implementations);
+  const ratioNames = jit.ratios;
+  const width = shown.length + ratioNames.length;
+  const groups = [''];
   const head = ['case'];
   for (const m of ['jit', 'jitless']) {
-    for (const k of shown) head.push(`${k} ns (${m})`);
-    for (const k of ratioKeys) head.push(`ratio (${m})`);
+    groups.push(`${m}:`, ...Array(width - 1).fill(''));
+    for (const k of shown) head.push(`${k} ns`);
+    for (const k of ratioNames) head.push(k);
   }
-  const rows = [head];
+  const rows = [groups.map((g, i) => (i > 0 && g === '' ? '' : g)), head];
   for (const c of jit.cases) {
     const d = jitless.cases.find((x) => x.name === c.name) || { ns: {}, ratio: {} };
     const row = [c.name];
     for (const m of [c, d]) {
-      for (const k of shown) row.push(m.ns[k] ? m.ns[k].median.toFixed(1) : '-');
-      for (const k of ratioKeys) row.push(m.ratio[k] !== undefined ? `${m.ratio[k].toFixed(2)}x` : '-');
+      for (const k of shown) row.push(m.ns[k] ? fmtNs(m.ns[k].median) : '-');
+      for (const k of ratioNames) row.push(m.ratio[k] !== undefined ? `${m.ratio[k].toFixed(2)}x` : '-');
     }
     rows.push(row);
   }
   out('');
-  out('Both modes (median ns per call; ratio = ' +
-    `${ratioKeys.join('/') || '-'} / ${jit.reference ?? '-'}):`);
+  out(`Both modes (median ns per call; ratio a/b = median a / median b):`);
   out(formatRows(rows));
   return jit.failures > 0 || jitless.failures > 0 || child.status !== 0 ? 1 : 0;
 }

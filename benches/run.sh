@@ -6,8 +6,10 @@
 #      older than src/ or ets/);
 #   2. the C library benches/native/benchlib.c -> target/bench/libbenchlib.so (system cc);
 #   3. the hand-written NAPI baseline benches/baseline -> target/bench/baseline.node.
+# koffi (the peer) is the npm package in node_modules (a devDependency, installed by npm ci in
+# scripts/setup.sh); not built here. When it cannot be loaded, run.js goes on without it.
 # Every other argument goes to benches/run.js (--quick, --filter a,b, --jitless, --both,
-# --json, --samples N, --target-ms N, --list).
+# --json, --samples N, --target-ms N, --list; ARKFFI_KOFFI=none leaves koffi out).
 # Usage: bash benches/run.sh [--no-build-arkffi] [run.js options]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -171,9 +171,11 @@ unsafe fn call_direct<const N: usize>(
     // SAFETY: env of this call.
     unsafe { env_state::throw_deferred_if_any(env, &site.env)? };
     // SAFETY: raw holds a result of type `ret`; converted before `scratch` goes.
-    let result = unsafe { convert::to_js(env, *ret, raw) };
+    // (`?` first, so only the napi_value is kept across the drop: a whole FfiResult held
+    // there was written and re-read through the stack, a store-forwarding stall per call.)
+    let value = unsafe { convert::to_js(env, *ret, raw) }?;
     drop(scratch);
-    result
+    Ok(value)
 }
 
 /// Convert argument `i` of a direct call by its op: numbers for the common kinds inline
@@ -222,6 +224,40 @@ unsafe fn convert_direct(
                 return Ok(());
             }
             (Reg::Fp(reg), crate::types::FfiType::F32)
+        }
+        Op::Wide { reg, signed } => {
+            // SAFETY: forwarded contract (both getters).
+            let exact = unsafe {
+                if signed {
+                    js::get_bigint_i64(env, v).map(|(x, ok)| (x as u64, ok))
+                } else {
+                    js::get_bigint_u64(env, v)
+                }
+            };
+            if let Some((x, true)) = exact {
+                regs.set_int(reg, x);
+                return Ok(());
+            }
+            (Reg::Int(reg), site_type(site, i))
+        }
+        Op::Bool { reg } => {
+            // SAFETY: forwarded contract.
+            if let Some(b) = unsafe { js::get_bool(env, v) } {
+                regs.set_int(reg, b as u64);
+                return Ok(());
+            }
+            (Reg::Int(reg), crate::types::FfiType::Bool)
+        }
+        Op::Address { reg, ty } => {
+            // SAFETY: forwarded contract.
+            if let Some(d) = unsafe { js::get_f64(env, v) } {
+                // Exact addresses only (at most 2^53); others get the general path's error.
+                if d >= 0.0 && d <= crate::types::MAX_EXACT as f64 && (d as u64) as f64 == d {
+                    regs.set_int(reg, d as u64);
+                    return Ok(());
+                }
+            }
+            (Reg::Int(reg), ty)
         }
         Op::Other { reg, ty } => (reg, ty),
     };
@@ -487,7 +523,8 @@ unsafe fn struct_result(
     unsafe { held_struct(env, layout, rvalue.as_ptr().cast()) }
 }
 
-/// Copy a struct result into a new ArrayBuffer held by this env; return its address.
+/// Copy a struct result into a block of native memory held by this env (see env_state);
+/// return its address.
 ///
 /// # Safety
 /// `env` live; `bytes` readable for `layout.size` bytes.
@@ -496,17 +533,9 @@ pub unsafe fn held_struct(
     layout: &StructLayout,
     bytes: *const u8,
 ) -> FfiResult<napi_value> {
-    let mut data: *mut c_void = ptr::null_mut();
-    let mut buffer = ptr::null_mut();
-    // SAFETY: env live; out slots valid; then a copy of size bytes into the new buffer.
-    unsafe {
-        js::check(
-            env,
-            sys::napi_create_arraybuffer(env, layout.size, &mut data, &mut buffer),
-            "napi_create_arraybuffer",
-        )?;
-        ptr::copy_nonoverlapping(bytes, data.cast::<u8>(), layout.size);
-        env_state::get(env)?.hold(env, data as usize, buffer)?;
-        convert::pointer_to_js(env, data as usize)
-    }
+    // SAFETY: bytes readable for layout.size (contract).
+    let block = unsafe { env_state::HeldBlock::copy_of(bytes, layout.size, layout.align)? };
+    let address = env_state::get(env)?.hold(block);
+    // SAFETY: env live.
+    unsafe { convert::pointer_to_js(env, address) }
 }

@@ -16,7 +16,6 @@
 //! zero value of the result type and the error is thrown to the JS caller when the outer FFI
 //! call returns, or reported as an uncaught exception when there is none.
 
-use std::collections::HashMap;
 use std::ffi::{c_char, c_void, CString};
 use std::ptr;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
@@ -32,6 +31,7 @@ use napi_ohos::sys::{napi_env, napi_ref, napi_value};
 use once_cell::sync::Lazy;
 use parking_lot::{Condvar, Mutex};
 
+use crate::addr_map::AddrMap;
 use crate::convert::{self, Scratch};
 use crate::env_state::{self, Deferred, EnvShared, SendRef};
 use crate::error::{FfiError, FfiResult};
@@ -51,8 +51,8 @@ fn thread_mark() -> usize {
 }
 
 /// Every open callback, by the address of its state (the JS handle holds that address).
-static LIVE: Lazy<Mutex<HashMap<usize, Arc<CallbackState>>>> =
-    Lazy::new(|| Mutex::new(HashMap::new()));
+static LIVE: Lazy<Mutex<AddrMap<Arc<CallbackState>>>> =
+    Lazy::new(|| Mutex::new(AddrMap::default()));
 
 pub struct CallbackState {
     name: String,

@@ -434,6 +434,10 @@ pub unsafe fn c_string_to_js(env: napi_env, p: *const c_char) -> FfiResult<napi_
 pub unsafe fn utf8_to_js(env: napi_env, bytes: &[u8]) -> FfiResult<napi_value> {
     // SAFETY: env from the current call.
     unsafe {
+        if bytes.is_ascii() {
+            // ASCII is Latin-1 too, and engines make a one-byte string of it without decoding.
+            return js::latin1(env, bytes);
+        }
         match std::str::from_utf8(bytes) {
             Ok(s) => js::string(env, s),
             Err(_) => js::string(env, &String::from_utf8_lossy(bytes)),

@@ -42,6 +42,14 @@ pub enum Op {
     F64 { reg: u8 },
     /// A float (narrowed from the number) into vector register `reg`.
     F32 { reg: u8 },
+    /// A 64-bit integer (i64, u64, the `_fast` and size types): a bigint in range first,
+    /// then the general conversion.
+    Wide { reg: u8, signed: bool },
+    /// A boolean.
+    Bool { reg: u8 },
+    /// A pointer or function pointer given as a number (the common case), else the general
+    /// conversion (null, bigint, buffers, JSCallback objects).
+    Address { reg: u8, ty: FfiType },
     /// Any other scalar: converted by `convert::to_c`, then placed.
     Other { reg: Reg, ty: FfiType },
 }
@@ -68,6 +76,16 @@ impl Op {
                     hi: hi as i64,
                 }
             }
+            (FfiType::I64 | FfiType::I64Fast | FfiType::ISize, Reg::Int(r)) => Op::Wide {
+                reg: r,
+                signed: true,
+            },
+            (FfiType::U64 | FfiType::U64Fast | FfiType::USize, Reg::Int(r)) => Op::Wide {
+                reg: r,
+                signed: false,
+            },
+            (FfiType::Bool, Reg::Int(r)) => Op::Bool { reg: r },
+            (FfiType::Ptr | FfiType::Callback, Reg::Int(r)) => Op::Address { reg: r, ty },
             _ => Op::Other { reg, ty },
         }
     }

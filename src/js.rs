@@ -363,11 +363,33 @@ pub unsafe fn bigint_u64(env: napi_env, i: u64) -> FfiResult<napi_value> {
     Ok(r)
 }
 
-/// A JS string from UTF-8 bytes that are known to be valid.
+/// A JS string from Latin-1 bytes (ASCII included).
 ///
 /// # Safety
 /// `env` live.
 #[inline]
+pub unsafe fn latin1(env: napi_env, bytes: &[u8]) -> FfiResult<napi_value> {
+    let mut r = ptr::null_mut();
+    // SAFETY: env live; bytes.as_ptr() points at bytes.len() valid bytes.
+    unsafe {
+        check(
+            env,
+            sys::napi_create_string_latin1(
+                env,
+                bytes.as_ptr().cast(),
+                bytes.len() as isize,
+                &mut r,
+            ),
+            "napi_create_string_latin1",
+        )?
+    };
+    Ok(r)
+}
+
+/// A JS string from UTF-8 bytes that are known to be valid.
+///
+/// # Safety
+/// `env` live.
 pub unsafe fn string(env: napi_env, s: &str) -> FfiResult<napi_value> {
     let mut r = ptr::null_mut();
     // SAFETY: env live; s.as_ptr() points at s.len() valid bytes.

@@ -63,6 +63,8 @@ impl FieldKind {
 #[derive(Clone, Debug)]
 pub struct Field {
     pub name: String,
+    /// The name as a C string for NAPI's property calls (None if it has a NUL inside).
+    pub cname: Option<std::ffi::CString>,
     pub offset: usize,
     pub kind: FieldKind,
 }
@@ -106,6 +108,7 @@ impl StructLayout {
                 })?;
             align = align.max(a);
             laid.push(Field {
+                cname: std::ffi::CString::new(name.as_str()).ok(),
                 name,
                 offset: start,
                 kind,

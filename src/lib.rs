@@ -3,9 +3,10 @@
 //! Modules, one job each: `types` (the type model), `library` (loading), `signature` (call
 //! preparation), `convert` (value conversion), `call` (the call path), `memory` (pointer
 //! helpers), `layout` (struct layouts), `structs` (struct values and schema handles),
-//! `env_state` (per-thread state: held struct results), `js` (NAPI wrappers), `error`, and
-//! `surface` (the thin exported layer).
+//! `env_state` (per-thread state: held struct results), `addr_map` (address-keyed maps), `js`
+//! (NAPI wrappers), `error`, and `surface` (the thin exported layer).
 
+pub mod addr_map;
 pub mod call;
 pub mod callback;
 pub mod convert;

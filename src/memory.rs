@@ -11,6 +11,18 @@ use crate::convert;
 use crate::error::{FfiError, FfiResult};
 use crate::js;
 use crate::types::FfiType;
+use std::fmt::Display;
+
+/// An error label made of three parts, joined only when an error message needs it (so the
+/// hot paths format nothing).
+#[derive(Clone, Copy)]
+pub struct Label<'a>(pub &'a str, pub &'a str, pub &'a str);
+
+impl Display for Label<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}{}{}", self.0, self.1, self.2)
+    }
+}
 
 /// Addresses below this are never valid data (the first page is unmapped on every
 /// supported OS); reads there are refused instead of crashing.
@@ -27,7 +39,7 @@ pub const MAX_ARRAY_BUFFER: usize = 1 << 30;
 pub unsafe fn size_arg(
     env: napi_env,
     v: napi_value,
-    what: &str,
+    what: impl Display,
     default: Option<usize>,
 ) -> FfiResult<usize> {
     // SAFETY: forwarded contract.
@@ -54,7 +66,12 @@ pub unsafe fn size_arg(
 }
 
 /// `address + offset`, refusing NULL, the first page and overflow.
-pub fn checked_address(base: usize, offset: usize, len: usize, what: &str) -> FfiResult<*const u8> {
+pub fn checked_address(
+    base: usize,
+    offset: usize,
+    len: usize,
+    what: impl Display,
+) -> FfiResult<*const u8> {
     let start = base
         .checked_add(offset)
         .filter(|a| a.checked_add(len).is_some())
@@ -117,13 +134,19 @@ pub unsafe fn read(
     p: napi_value,
     offset: napi_value,
 ) -> FfiResult<napi_value> {
-    let what = format!("read.{}", ty.name());
+    // The error labels are formatted only when there is an error.
+    let what = Label("read.", ty.name(), "");
     // SAFETY (whole body): env/values forwarded; the read address contract is the user's.
     unsafe {
         let base = convert::address(env, p, FfiType::Ptr)
             .map_err(|e| e.subject(&format!("{what}: argument 0")))?;
-        let off = size_arg(env, offset, &format!("{what}: byteOffset"), Some(0))?;
-        let at = checked_address(base, off, ty.size(), &what)?;
+        let off = size_arg(
+            env,
+            offset,
+            Label("read.", ty.name(), ": byteOffset"),
+            Some(0),
+        )?;
+        let at = checked_address(base, off, ty.size(), what)?;
         let raw: u64 = match ty.size() {
             1 => ptr::read_unaligned(at) as u64,
             2 => ptr::read_unaligned(at.cast::<u16>()) as u64,

@@ -173,11 +173,41 @@ pub unsafe fn read(env: napi_env, layout: &StructLayout, base: *const u8) -> Ffi
     // SAFETY (whole body): offsets are inside the layout's size, which the caller promises.
     unsafe {
         let obj = js::object(env)?;
-        for f in &layout.fields {
-            let v = read_kind(env, &f.kind, base.add(f.offset))?;
-            let key = js::string(env, &f.name)?;
-            js::set_property(env, obj, key, v)?;
+        // All fields in one napi_define_properties call, keyed by their C-string names
+        // (engines intern those; no key string is created per read).
+        let blank = sys::napi_property_descriptor {
+            utf8name: ptr::null(),
+            name: ptr::null_mut(),
+            method: None,
+            getter: None,
+            setter: None,
+            value: ptr::null_mut(),
+            attributes: sys::PropertyAttributes::writable
+                | sys::PropertyAttributes::enumerable
+                | sys::PropertyAttributes::configurable,
+            data: ptr::null_mut(),
+        };
+        let n = layout.fields.len();
+        let mut stack = [blank; 16];
+        let mut heap = Vec::new();
+        let descs: &mut [sys::napi_property_descriptor] = if n <= stack.len() {
+            &mut stack[..n]
+        } else {
+            heap.resize(n, blank);
+            &mut heap
+        };
+        for (f, d) in layout.fields.iter().zip(descs.iter_mut()) {
+            d.value = read_kind(env, &f.kind, base.add(f.offset))?;
+            match &f.cname {
+                Some(c) => d.utf8name = c.as_ptr(),
+                None => d.name = js::string(env, &f.name)?,
+            }
         }
+        js::check(
+            env,
+            sys::napi_define_properties(env, obj, n, descs.as_ptr()),
+            "napi_define_properties",
+        )?;
         Ok(obj)
     }
 }
@@ -255,12 +285,15 @@ pub unsafe fn write(
             )));
         }
         for f in &layout.fields {
-            let key = js::string(env, &f.name)?;
-            let v = js::get_property(env, value, key)?;
-            let sub = if path.is_empty() {
-                f.name.clone()
+            let v = match &f.cname {
+                Some(c) => js::get_named(env, value, c)?,
+                None => js::get_property(env, value, js::string(env, &f.name)?)?,
+            };
+            // The field path of error messages (allocated for nested fields only).
+            let sub: std::borrow::Cow<str> = if path.is_empty() {
+                std::borrow::Cow::Borrowed(&f.name)
             } else {
-                format!("{path}.{}", f.name)
+                std::borrow::Cow::Owned(format!("{path}.{}", f.name))
             };
             write_kind(env, &f.kind, v, base.add(f.offset), &sub)?;
         }

@@ -1,10 +1,10 @@
 /*
- * The C side of the ArkFFI benchmark (benches/run.js). Both the ArkFFI binding and the
- * hand-written NAPI baseline (benches/baseline) call these very functions, so the only
- * difference the benchmark measures is the binding layer.
+ * The C side of the ArkFFI benchmark (benches/run.js). ArkFFI, koffi and the hand-written
+ * NAPI baseline (benches/baseline) all call these very functions, so the only difference the
+ * benchmark measures is the binding layer.
  *
  * Built by benches/run.sh: cc -O2 -fPIC -shared -o target/bench/libbenchlib.so benchlib.c
- * strlen is not here: both sides take it from libc.so.6.
+ * strlen and qsort are not here: every side takes them from libc.so.6.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -36,3 +36,19 @@ BENCH_EXPORT double mix6(int32_t a, double b, int32_t c, double d, int64_t e, fl
 }
 
 BENCH_EXPORT const char *hello(void) { return "hello from benchlib"; }
+
+/* Two doubles: a 16-byte struct passed and returned by value (in SSE registers on x86_64,
+ * in d0..d3 on aarch64). */
+typedef struct {
+  double real;
+  double imag;
+} complex_t;
+
+BENCH_EXPORT complex_t complex_add(complex_t a, complex_t b) {
+  complex_t r = {a.real + b.real, a.imag + b.imag};
+  return r;
+}
+
+/* Calls cb once: the cost of a C-to-JS callback round trip inside a JS-to-C call. */
+BENCH_EXPORT int32_t call_cb(int32_t (*cb)(int32_t), int32_t x) { return cb(x); }
+

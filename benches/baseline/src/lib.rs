@@ -26,6 +26,17 @@ type AddI64 = unsafe extern "C" fn(i64, i64) -> i64;
 type Mix6 = unsafe extern "C" fn(i32, f64, i32, f64, i64, f32) -> f64;
 type Hello = unsafe extern "C" fn() -> *const c_char;
 type Strlen = unsafe extern "C" fn(*const c_char) -> usize;
+type ComplexAdd = unsafe extern "C" fn(Complex, Complex) -> Complex;
+type CbI32 = unsafe extern "C" fn(i32) -> i32;
+type CallCb = unsafe extern "C" fn(CbI32, i32) -> i32;
+
+/// `complex_t` of benchlib.c: `struct { double real; double imag; }`.
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct Complex {
+    real: f64,
+    imag: f64,
+}
 
 /// The resolved C functions.
 struct Fns {
@@ -37,6 +48,8 @@ struct Fns {
     mix6: Mix6,
     hello: Hello,
     strlen: Strlen,
+    complex_add: ComplexAdd,
+    call_cb: CallCb,
 }
 
 static FNS: OnceLock<Fns> = OnceLock::new();
@@ -356,6 +369,181 @@ unsafe extern "C" fn js_hello(env: napi_env, info: napi_callback_info) -> napi_v
     }
 }
 
+/// Reads the number property `name` of the object `obj` (a non-number throws).
+///
+/// # Safety
+/// `env` is the live env of the current callback and `obj` a value of it.
+#[inline(always)]
+unsafe fn get_f64(env: napi_env, obj: napi_value, name: &CStr, out: &mut f64) -> sys::napi_status {
+    let mut v = ptr::null_mut();
+    // SAFETY: the caller's contract; name is NUL-terminated.
+    unsafe {
+        let s = sys::napi_get_named_property(env, obj, name.as_ptr(), &mut v);
+        if s != Status::napi_ok {
+            return s;
+        }
+        sys::napi_get_value_double(env, v, out)
+    }
+}
+
+/// Sets the number property `name` of the object `obj`.
+///
+/// # Safety
+/// `env` is the live env of the current callback and `obj` a value of it.
+#[inline(always)]
+unsafe fn set_f64(env: napi_env, obj: napi_value, name: &CStr, x: f64) -> sys::napi_status {
+    let mut v = ptr::null_mut();
+    // SAFETY: the caller's contract; name is NUL-terminated.
+    unsafe {
+        let s = sys::napi_create_double(env, x, &mut v);
+        if s != Status::napi_ok {
+            return s;
+        }
+        sys::napi_set_named_property(env, obj, name.as_ptr(), v)
+    }
+}
+
+/// `complex_add({ real, imag }, { real, imag })` -> `{ real, imag }`: the struct fields read
+/// from and written to plain JS objects, one property call each.
+unsafe extern "C" fn js_complex_add(env: napi_env, info: napi_callback_info) -> napi_value {
+    // SAFETY: called by Node with this call\'s env and info; argv holds exactly the slots
+    // asked for; the C function pointers were resolved at init with the matching prototypes.
+    unsafe {
+        let argv = args!(env, info, 2);
+        let mut a = Complex {
+            real: 0.0,
+            imag: 0.0,
+        };
+        let mut b = a;
+        ok!(
+            env,
+            get_f64(env, argv[0], c"real", &mut a.real),
+            c"complex_add: a.real must be a number"
+        );
+        ok!(
+            env,
+            get_f64(env, argv[0], c"imag", &mut a.imag),
+            c"complex_add: a.imag must be a number"
+        );
+        ok!(
+            env,
+            get_f64(env, argv[1], c"real", &mut b.real),
+            c"complex_add: b.real must be a number"
+        );
+        ok!(
+            env,
+            get_f64(env, argv[1], c"imag", &mut b.imag),
+            c"complex_add: b.imag must be a number"
+        );
+        let r = (fns().complex_add)(a, b);
+        let mut out = ptr::null_mut();
+        ok!(
+            env,
+            sys::napi_create_object(env, &mut out),
+            c"complex_add: napi_create_object failed"
+        );
+        ok!(
+            env,
+            set_f64(env, out, c"real", r.real),
+            c"complex_add: setting real failed"
+        );
+        ok!(
+            env,
+            set_f64(env, out, c"imag", r.imag),
+            c"complex_add: setting imag failed"
+        );
+        out
+    }
+}
+
+/// The JS function of the `call_cb` in progress on this thread, and its env (valid only
+/// during that call: napi_values live as long as the callback scope they came from).
+#[derive(Clone, Copy)]
+struct CbTarget {
+    env: napi_env,
+    func: napi_value,
+    /// Set when the JS function threw or returned a non-number; the C side then got 0.
+    failed: bool,
+}
+
+thread_local! {
+    static CB_TARGET: std::cell::Cell<Option<CbTarget>> = const { std::cell::Cell::new(None) };
+}
+
+/// The C trampoline handed to `call_cb`: calls the JS function stored by `js_call_cb` with
+/// one int32 and returns its int32 result (0 when it throws or returns a non-number).
+unsafe extern "C" fn cb_trampoline(x: i32) -> i32 {
+    let Some(mut t) = CB_TARGET.with(|c| c.get()) else {
+        return 0;
+    };
+    // SAFETY: t was stored by js_call_cb, whose callback scope (env and func) is still open:
+    // call_cb calls this synchronously, on the same thread, before js_call_cb returns.
+    unsafe {
+        let mut arg = ptr::null_mut();
+        let mut recv = ptr::null_mut();
+        let mut out = ptr::null_mut();
+        let mut r = 0i32;
+        if sys::napi_create_int32(t.env, x, &mut arg) == Status::napi_ok
+            && sys::napi_get_undefined(t.env, &mut recv) == Status::napi_ok
+            && sys::napi_call_function(t.env, recv, t.func, 1, &arg, &mut out) == Status::napi_ok
+            && sys::napi_get_value_int32(t.env, out, &mut r) == Status::napi_ok
+        {
+            return r;
+        }
+    }
+    t.failed = true;
+    CB_TARGET.with(|c| c.set(Some(t)));
+    0
+}
+
+/// `call_cb(fn, x)`: calls C `call_cb(cb_trampoline, x)`, whose one call of the trampoline
+/// calls `fn(x)` through napi_call_function.
+unsafe extern "C" fn js_call_cb(env: napi_env, info: napi_callback_info) -> napi_value {
+    // SAFETY: called by Node with this call\'s env and info; argv holds exactly the slots
+    // asked for; the C function pointers were resolved at init with the matching prototypes.
+    unsafe {
+        let argv = args!(env, info, 2);
+        let mut kind = 0;
+        ok!(
+            env,
+            sys::napi_typeof(env, argv[0], &mut kind),
+            c"call_cb: napi_typeof failed"
+        );
+        if kind != sys::ValueType::napi_function {
+            return fail(env, c"call_cb: cb must be a function");
+        }
+        let mut x = 0i32;
+        ok!(
+            env,
+            sys::napi_get_value_int32(env, argv[1], &mut x),
+            c"call_cb: x must be a number"
+        );
+        let target = CbTarget {
+            env,
+            func: argv[0],
+            failed: false,
+        };
+        let outer = CB_TARGET.with(|c| c.replace(Some(target)));
+        let r = (fns().call_cb)(cb_trampoline, x);
+        let inner = CB_TARGET.with(|c| c.replace(outer));
+        if inner.is_some_and(|t| t.failed) {
+            // The JS exception, if any, is pending and propagates; else throw one.
+            let mut pending = false;
+            if sys::napi_is_exception_pending(env, &mut pending) != Status::napi_ok || !pending {
+                return fail(env, c"call_cb: the callback must return a number");
+            }
+            return ptr::null_mut();
+        }
+        let mut out = ptr::null_mut();
+        ok!(
+            env,
+            sys::napi_create_int32(env, r, &mut out),
+            c"call_cb: napi_create_int32 failed"
+        );
+        out
+    }
+}
+
 /// dlsym `name` from `handle` as a function pointer of type `F`.
 ///
 /// # Safety
@@ -412,6 +600,8 @@ fn resolve() -> Result<Fns, String> {
             mix6: sym(lib, &path, c"mix6")?,
             hello: sym(lib, &path, c"hello")?,
             strlen: sym(libc_so, "libc.so.6", c"strlen")?,
+            complex_add: sym(lib, &path, c"complex_add")?,
+            call_cb: sym(lib, &path, c"call_cb")?,
         })
     }
 }
@@ -427,6 +617,8 @@ const EXPORTS: &[(&CStr, RawFn)] = &[
     (c"add_i64", js_add_i64),
     (c"mix6", js_mix6),
     (c"hello", js_hello),
+    (c"complex_add", js_complex_add),
+    (c"call_cb", js_call_cb),
 ];
 
 /// Module init: resolve the C functions, then export one raw function per entry of EXPORTS.
