@@ -43,12 +43,15 @@ const defs = {
 
 async function main() {
   if (!global.gc) console.log('(run with node --expose-gc for steadier RSS figures)');
-  const lib = dlopen(fixture, defs);
-  const s = lib.symbols;
+  // The library and callback of the mixed calls: opened for the warm-up, closed, and opened
+  // again for the measured run, so that both see the same sequence (the dlopen phase runs
+  // after close(), when each cycle really loads and unloads the fixture).
+  let lib = dlopen(fixture, defs);
+  let s = lib.symbols;
   const ints = new Int32Array(64).fill(3);
   const a = Complex.create({ real: 1, imag: 2 });
   const b = Complex.create({ real: 3, imag: 4 });
-  const cb = new JSCallback((x, y) => x + y, { args: [T.i32, T.i32], returns: T.i32 });
+  let cb = new JSCallback((x, y) => x + y, { args: [T.i32, T.i32], returns: T.i32 });
   const strings = Array.from({ length: 16 }, (_, i) => `string ${i} ✓ `.repeat(i + 1));
   let check = 0;
   const round = (i) => {
@@ -85,13 +88,19 @@ async function main() {
       if ((i & 0xff) === 0) await new Promise((r) => setImmediate(r));
     }
   };
-  // Warm-up: a slice of every phase, so that the engine's heap (its young generation grows
+  // Warm-up: the whole sequence on a smaller scale (a slice of the calls and callbacks, then
+  // close and every dlopen cycle), so that the engine's heap (its young generation grows
   // with the allocation rate, up to its limit) and the allocator reach their working size
   // before the baseline is taken.
   const rssStart = await settle();
   await mixed(0, Math.min(1_000_000, CALLS));
   await callbacks(Math.min(20_000, CALLBACKS));
+  cb.close();
+  lib.close();
   await dlopens(DLOPENS);
+  lib = dlopen(fixture, defs);
+  s = lib.symbols;
+  cb = new JSCallback((x, y) => x + y, { args: [T.i32, T.i32], returns: T.i32 });
   const rssWarm = await settle();
   console.log(`warm-up: RSS ${mb(rssStart)} -> ${mb(rssWarm)} MB`);
 
