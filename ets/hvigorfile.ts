@@ -1,0 +1,6 @@
+import { harTasks } from '@ohos/hvigor-ohos-plugin';
+
+export default {
+  system: harTasks, // hvigor's built-in HAR tasks
+  plugins: []
+};
