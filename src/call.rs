@@ -134,23 +134,8 @@ unsafe fn call_direct<const N: usize>(
     info: napi_callback_info,
 ) -> FfiResult<napi_value> {
     let mut argv: [napi_value; N] = [ptr::null_mut(); N];
-    let mut argc = N;
-    let mut data: *mut c_void = ptr::null_mut();
-    // SAFETY: argv has N slots; data is a valid out slot.
-    unsafe {
-        js::check(
-            env,
-            sys::napi_get_cb_info(
-                env,
-                info,
-                &mut argc,
-                argv.as_mut_ptr(),
-                ptr::null_mut(),
-                &mut data,
-            ),
-            "napi_get_cb_info",
-        )?
-    };
+    // SAFETY: env/info of this call.
+    let (argc, data) = unsafe { js::cb_info(env, info, &mut argv)? };
     // SAFETY: data is the CallSite bound to this function in `bind`; it is being called.
     let site = unsafe { site_of(data) };
     check_call(site, argc)?;
@@ -286,23 +271,8 @@ unsafe extern "C" fn invoke(env: napi_env, info: napi_callback_info) -> napi_val
 
 unsafe fn call(env: napi_env, info: napi_callback_info) -> FfiResult<napi_value> {
     let mut argv: [napi_value; INLINE_ARGS] = [ptr::null_mut(); INLINE_ARGS];
-    let mut argc = INLINE_ARGS;
-    let mut data: *mut c_void = ptr::null_mut();
-    // SAFETY: argv has argc slots; data is a valid out slot.
-    unsafe {
-        js::check(
-            env,
-            sys::napi_get_cb_info(
-                env,
-                info,
-                &mut argc,
-                argv.as_mut_ptr(),
-                ptr::null_mut(),
-                &mut data,
-            ),
-            "napi_get_cb_info",
-        )?
-    };
+    // SAFETY: env/info of this call.
+    let (argc, data) = unsafe { js::cb_info(env, info, &mut argv)? };
     // SAFETY: data is the CallSite bound to this function in `bind`; it is being called.
     let site = unsafe { site_of(data) };
     let n = site.sig.args.len();
@@ -314,22 +284,8 @@ unsafe fn call(env: napi_env, info: napi_callback_info) -> FfiResult<napi_value>
         unsafe { run(env, site, &argv[..n], &mut slots[..n], &mut ptrs[..n]) }
     } else {
         let mut heap_argv = vec![ptr::null_mut(); n];
-        let mut argc = n;
-        // SAFETY: heap_argv has n slots.
-        unsafe {
-            js::check(
-                env,
-                sys::napi_get_cb_info(
-                    env,
-                    info,
-                    &mut argc,
-                    heap_argv.as_mut_ptr(),
-                    ptr::null_mut(),
-                    ptr::null_mut(),
-                ),
-                "napi_get_cb_info",
-            )?
-        };
+        // SAFETY: env/info of this call.
+        unsafe { js::cb_info(env, info, &mut heap_argv)? };
         let mut slots = vec![0u64; n];
         let mut ptrs = vec![ptr::null_mut(); n];
         // SAFETY: heap_argv holds n values of this call.

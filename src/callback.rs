@@ -400,11 +400,8 @@ unsafe fn result_to_c(
         // Numbers, booleans and pointers straight into the buffer (no allocation).
         if let ArgType::Scalar(t) = state.sig.ret {
             if !matches!(t, FfiType::Void | FfiType::CString | FfiType::F32) {
-                let mut slot = 0u64;
-                let mut none = Scratch::heap();
-                convert::to_c(env, t, v, &mut slot, &mut none)
-                    .map_err(|e| e.subject(&format!("{} returned a value that", state.name)))?;
-                ret.cast::<u64>().write_unaligned(slot);
+                ret.cast::<u64>()
+                    .write_unaligned(scalar_slot(env, state, t, v)?);
                 return Ok(());
             }
         }
@@ -414,10 +411,33 @@ unsafe fn result_to_c(
     }
 }
 
+/// The error of a callback result of the wrong kind, naming the callback.
+fn wrong_result(state: &CallbackState, e: FfiError) -> FfiError {
+    e.subject(&format!("{} returned a value that", state.name))
+}
+
+/// A scalar (non-string) JS result as its C slot (integers widened to 64 bits, f32 in the
+/// low 4 bytes).
+///
+/// # Safety
+/// `env`/`v` belong to the owner thread's current scope.
+unsafe fn scalar_slot(
+    env: napi_env,
+    state: &CallbackState,
+    t: FfiType,
+    v: napi_value,
+) -> FfiResult<u64> {
+    let mut slot = 0u64;
+    // SAFETY: forwarded contract; no string type reaches here, so the scratch stays unused.
+    unsafe { convert::to_c(env, t, v, &mut slot, &mut Scratch::heap()) }
+        .map_err(|e| wrong_result(state, e))?;
+    Ok(slot)
+}
+
 /// The bytes of a JS result for C: 8 bytes for scalars (f32: its 4 bytes), the struct's bytes
 /// for structs, nothing for void.
 unsafe fn result_bytes(env: napi_env, state: &CallbackState, v: napi_value) -> FfiResult<Vec<u8>> {
-    let wrong = |e: FfiError| e.subject(&format!("{} returned a value that", state.name));
+    let wrong = |e: FfiError| wrong_result(state, e);
     // SAFETY: env/v belong to the owner thread's current scope.
     unsafe {
         match &state.sig.ret {
@@ -445,16 +465,11 @@ unsafe fn result_bytes(env: napi_env, state: &CallbackState, v: napi_value) -> F
                 Ok((p as usize as u64).to_le_bytes().to_vec())
             }
             ArgType::Scalar(FfiType::F32) => {
-                let mut slot = 0u64;
-                convert::to_c(env, FfiType::F32, v, &mut slot, &mut Scratch::heap()).map_err(wrong)?;
+                let slot = scalar_slot(env, state, FfiType::F32, v)?;
                 Ok((slot as u32).to_le_bytes().to_vec())
             }
-            ArgType::Scalar(t) => {
-                let mut slot = 0u64;
-                // Strings are handled above, so the scratch is never used after this call.
-                convert::to_c(env, *t, v, &mut slot, &mut Scratch::heap()).map_err(wrong)?;
-                Ok(slot.to_le_bytes().to_vec())
-            }
+            // Strings are handled above.
+            ArgType::Scalar(t) => Ok(scalar_slot(env, state, *t, v)?.to_le_bytes().to_vec()),
             ArgType::Struct(layout) => match convert::buffer_bytes(env, v) {
                 Some((data, len)) if len == layout.size && !data.is_null() => {
                     Ok(std::slice::from_raw_parts(data.cast::<u8>(), len).to_vec())

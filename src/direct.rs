@@ -258,27 +258,27 @@ pub unsafe fn call_regs(code: *const std::ffi::c_void, plan: &DirectPlan, r: &Re
     }
 }
 
-/// Call `code` with the argument slots placed by `plan`; returns the raw result bits (an
-/// integer register, or the bits of the floating register).
-///
-/// # Safety
-/// `code` is a non-variadic C function whose prototype matches the signature `plan` was
-/// made from, and `slots[i]` holds argument i as convert::to_c writes it (integers extended
-/// to 64 bits, floats as their bits). Only compiled in on x86_64 and aarch64, whose calling
-/// conventions are described at the top of this module.
-#[inline]
-pub unsafe fn call(code: *const std::ffi::c_void, plan: &DirectPlan, slots: &[u64]) -> u64 {
-    let mut regs = Regs::new();
-    for (reg, &slot) in plan.regs.iter().zip(slots) {
-        regs.place(*reg, slot);
-    }
-    // SAFETY: forwarded contract.
-    unsafe { call_regs(code, plan, &regs) }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Call `code` with the argument slots placed by `plan`; returns the raw result bits (an
+    /// integer register, or the bits of the floating register).
+    ///
+    /// # Safety
+    /// `code` is a non-variadic C function whose prototype matches the signature `plan` was
+    /// made from, and `slots[i]` holds argument i as convert::to_c writes it (integers extended
+    /// to 64 bits, floats as their bits). Only compiled in on x86_64 and aarch64, whose calling
+    /// conventions are described at the top of this module.
+    #[inline]
+    pub unsafe fn call(code: *const std::ffi::c_void, plan: &DirectPlan, slots: &[u64]) -> u64 {
+        let mut regs = Regs::new();
+        for (reg, &slot) in plan.regs.iter().zip(slots) {
+            regs.place(*reg, slot);
+        }
+        // SAFETY: forwarded contract.
+        unsafe { call_regs(code, plan, &regs) }
+    }
 
     fn sc(t: FfiType) -> ArgType {
         ArgType::Scalar(t)

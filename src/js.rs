@@ -25,6 +25,38 @@ pub unsafe fn check(env: napi_env, status: sys::napi_status, what: &str) -> FfiR
     unsafe { failed(env, status, what) }
 }
 
+/// The arguments of the current call: fills `argv` (as many as it has room for, the rest
+/// left as they are) and returns the number of arguments JS passed and the function's data
+/// pointer. OpenHarmony does not pad missing arguments: trust the count, not `argv`.
+///
+/// # Safety
+/// `env` and `info` are those of the current native call.
+#[inline(always)]
+pub unsafe fn cb_info(
+    env: napi_env,
+    info: sys::napi_callback_info,
+    argv: &mut [napi_value],
+) -> FfiResult<(usize, *mut std::ffi::c_void)> {
+    let mut argc = argv.len();
+    let mut data = ptr::null_mut();
+    // SAFETY: argv has argc writable slots; argc and data are valid out slots (contract).
+    unsafe {
+        check(
+            env,
+            sys::napi_get_cb_info(
+                env,
+                info,
+                &mut argc,
+                argv.as_mut_ptr(),
+                ptr::null_mut(),
+                &mut data,
+            ),
+            "napi_get_cb_info",
+        )?
+    };
+    Ok((argc, data))
+}
+
 /// The out-of-line part of `check`: keeps the error formatting off the hot paths.
 ///
 /// # Safety

@@ -47,20 +47,8 @@ pub unsafe extern "C" fn invoke(env: napi_env, info: napi_callback_info) -> napi
 unsafe fn start(env: napi_env, info: napi_callback_info) -> FfiResult<napi_value> {
     // SAFETY (whole body): env/info belong to the current call.
     unsafe {
-        let mut argc = 0usize;
-        let mut data: *mut c_void = ptr::null_mut();
-        js::check(
-            env,
-            sys::napi_get_cb_info(
-                env,
-                info,
-                &mut argc,
-                ptr::null_mut(),
-                ptr::null_mut(),
-                &mut data,
-            ),
-            "napi_get_cb_info",
-        )?;
+        // Only the count and the site here: `queue` fetches the arguments.
+        let (argc, data) = js::cb_info(env, info, &mut [])?;
         let site_ref = call::site_of(data);
         // The call takes its own count of the site: the function may be collected meanwhile.
         Arc::increment_strong_count(site_ref as *const CallSite);
@@ -91,7 +79,6 @@ unsafe fn queue(
     call::check_call(&site, argc)?;
     let n = site.sig.args.len();
     let mut argv = vec![ptr::null_mut(); n];
-    let mut got = n;
     let words = match &site.sig.ret {
         ArgType::Struct(layout) => layout.size / 8 + 3,
         ArgType::Scalar(_) => 2,
@@ -108,18 +95,7 @@ unsafe fn queue(
     });
     // SAFETY (whole body): env/info belong to the current call; argv has n slots.
     unsafe {
-        js::check(
-            env,
-            sys::napi_get_cb_info(
-                env,
-                info,
-                &mut got,
-                argv.as_mut_ptr(),
-                ptr::null_mut(),
-                ptr::null_mut(),
-            ),
-            "napi_get_cb_info",
-        )?;
+        js::cb_info(env, info, &mut argv)?;
         let AsyncCall {
             slots,
             ptrs,

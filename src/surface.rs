@@ -83,22 +83,9 @@ struct Args<const N: usize> {
 impl<const N: usize> Args<N> {
     unsafe fn get(env: napi_env, info: napi_callback_info) -> FfiResult<Self> {
         let mut argv = [ptr::null_mut(); N];
-        let mut argc = N;
-        let mut data = ptr::null_mut();
-        // SAFETY: argv has N slots; out pointers valid; env/info from the current call.
+        // SAFETY: env/info from the current call.
         unsafe {
-            js::check(
-                env,
-                sys::napi_get_cb_info(
-                    env,
-                    info,
-                    &mut argc,
-                    argv.as_mut_ptr(),
-                    ptr::null_mut(),
-                    &mut data,
-                ),
-                "napi_get_cb_info",
-            )?;
+            let (argc, data) = js::cb_info(env, info, &mut argv)?;
             Ok(Args {
                 argv,
                 argc,
