@@ -31,8 +31,4 @@ fi
 
 cargo build --release --locked
 node scripts/build-host.js
-# The same crate with the allocation counter (cargo feature alloc-stats), for
-# tests/host/allocations.test.js only: target/host-alloc/.
-cargo build --release --locked --features alloc-stats --target-dir target/alloc-stats
-node scripts/build-host.js --addon target/alloc-stats/release/libarkffi.so --out target/host-alloc
 bash tests/fixtures/build.sh

@@ -5,6 +5,19 @@
 set -euo pipefail
 source "$(dirname "$0")/setup.sh"
 
+echo "== builds for the tests only"
+# The same crate with the allocation counter (cargo feature alloc-stats), for
+# tests/host/allocations.test.js: target/host-alloc/.
+cargo build --release --locked --features alloc-stats --target-dir target/alloc-stats
+node scripts/build-host.js --addon target/alloc-stats/release/libarkffi.so --out target/host-alloc
+# The crate linked the way OpenHarmony builds link it (scripts/build-ohos.sh): libffi built
+# by scripts/ohos-libffi.sh for <cpu>-linux-musl, taken through libffi's `system` feature;
+# for tests/host/ohos-build.test.js: target/host-libffi-system/.
+CC="${CC:-cc}" bash scripts/ohos-libffi.sh --host "$(uname -m)-linux-musl" --prefix target/libffi-musl
+ARKFFI_LIBFFI_DIR="$PWD/target/libffi-musl/lib" \
+  cargo build --release --locked --features libffi-system --target-dir target/libffi-system
+node scripts/build-host.js --addon target/libffi-system/release/libarkffi.so --out target/host-libffi-system
+
 echo "== cargo test"
 cargo test --release --locked
 echo "== ArkTS lint"

@@ -4,7 +4,11 @@ const path = require('path');
 const fs = require('fs');
 
 const root = path.resolve(__dirname, '..', '..');
-const hostBuild = path.join(root, 'target', 'host', 'index.js');
+// ARKFFI_HOST_BUILD runs the suites against another host build of the package
+// (ohos-build.test.js: the one linked with the prebuilt static libffi).
+const hostBuild = process.env.ARKFFI_HOST_BUILD
+  ? path.resolve(process.env.ARKFFI_HOST_BUILD)
+  : path.join(root, 'target', 'host', 'index.js');
 const fixturePath = path.join(root, 'target', 'fixtures', 'libfixture.so');
 for (const f of [hostBuild, fixturePath]) {
   if (!fs.existsSync(f)) throw new Error(`${f} is missing: run bash scripts/test.sh`);
@@ -24,4 +28,4 @@ function runNode(script, { env = {}, args = [] } = {}) {
   return { status: r.status, signal: r.signal, stdout: r.stdout.trim(), stderr: r.stderr };
 }
 
-module.exports = { arkffi: require(hostBuild), fixturePath, guardPath, root, runNode };
+module.exports = { arkffi: require(hostBuild), fixturePath, guardPath, hostBuild, root, runNode };
