@@ -86,15 +86,23 @@ impl<const N: usize> Args<N> {
         // SAFETY: env/info from the current call.
         unsafe {
             let (argc, data) = js::cb_info(env, info, &mut argv)?;
+            // `undefined` stands in for missing arguments only: not fetched when all came.
+            let undefined = if argc < N {
+                js::undefined(env)?
+            } else {
+                ptr::null_mut()
+            };
             Ok(Args {
                 argv,
                 argc,
                 data,
-                undefined: js::undefined(env)?,
+                undefined,
             })
         }
     }
 
+    /// Argument `i`; `undefined` when the caller passed fewer (OpenHarmony's
+    /// napi_get_cb_info does not pad argv, so argc decides).
     fn at(&self, i: usize) -> napi_value {
         if i < self.argc.min(N) {
             self.argv[i]
@@ -118,7 +126,8 @@ entry!(cfunction_entry, cfunction);
 entry!(close_entry, library_close);
 entry!(symbol_ptr_entry, library_symbol_ptr);
 entry!(ptr_entry, buffer_ptr);
-entry!(read_entry, read);
+entry!(reader_entry, reader);
+entry!(read_typed_entry, read_typed);
 entry!(to_array_buffer_entry, to_array_buffer);
 entry!(read_c_string_entry, read_c_string);
 
@@ -285,18 +294,37 @@ unsafe fn buffer_ptr(env: napi_env, info: napi_callback_info) -> FfiResult<napi_
     }
 }
 
-unsafe fn read(env: napi_env, info: napi_callback_info) -> FfiResult<napi_value> {
+/// `reader(type)` → a native function `(ptr, byteOffset?)` that reads one value of that
+/// type (`read.i32` & co. in memory.ets). The type is checked here, once; the function
+/// carries its index in `FfiType::ALL` as its data, so a read parses no type.
+unsafe fn reader(env: napi_env, info: napi_callback_info) -> FfiResult<napi_value> {
     // SAFETY: env/info from the current call.
     unsafe {
-        let a = Args::<3>::get(env, info)?;
-        let ty = signature::parse_type_code(env, a.at(0)).map_err(|e| e.context("read: type"))?;
+        let a = Args::<1>::get(env, info)?;
+        let ty = signature::parse_type_code(env, a.at(0)).map_err(|e| e.context("reader: type"))?;
         if matches!(ty, FfiType::Void | FfiType::CString) {
             return Err(FfiError::type_error(format!(
-                "read: cannot read a value of type {}",
+                "reader: cannot read a value of type {}",
                 ty.name()
             )));
         }
-        memory::read(env, ty, a.at(1), a.at(2))
+        let index = FfiType::ALL
+            .iter()
+            .position(|t| *t == ty)
+            .ok_or_else(|| FfiError::error(format!("reader: {} has no index", ty.name())))?;
+        js::function(env, ty.name(), Some(read_typed_entry), index as *mut c_void)
+    }
+}
+
+/// A function made by `reader`: `(ptr, byteOffset?)` → the value of its type there.
+unsafe fn read_typed(env: napi_env, info: napi_callback_info) -> FfiResult<napi_value> {
+    // SAFETY: env/info from the current call.
+    unsafe {
+        let a = Args::<2>::get(env, info)?;
+        let Some(&ty) = FfiType::ALL.get(a.data as usize) else {
+            return Err(FfiError::error("read: this reader has no type".to_owned()));
+        };
+        memory::read(env, ty, a.at(0), a.at(1))
     }
 }
 
@@ -328,7 +356,7 @@ pub unsafe fn register(env: napi_env, exports: napi_value) -> FfiResult<()> {
         ("dlopen", c"dlopen", dlopen_entry),
         ("cfunction", c"cfunction", cfunction_entry),
         ("ptr", c"ptr", ptr_entry),
-        ("read", c"read", read_entry),
+        ("reader", c"reader", reader_entry),
         ("toArrayBuffer", c"toArrayBuffer", to_array_buffer_entry),
         ("readCString", c"readCString", read_c_string_entry),
         ("typeName", c"typeName", type_name_entry),

@@ -20,8 +20,10 @@ export const dlopen: (path: string, symbols: object) => NativeLibrary;
 export const cfunction: (definition: object) => NativeFunction;
 /** The address of a buffer's bytes plus an offset; null for an empty buffer. */
 export const ptr: (view: NativeBuffer, byteOffset?: number) => NativePointer | null;
-/** Reads one value of type `type` (an FFIType code) at `ptr + byteOffset`. */
-export const read: (type: number, ptr: NativePointer | null, byteOffset?: number) => NativeValue;
+/** Reads one value of the reader's type at `ptr + byteOffset`. */
+export type NativeReader = (ptr: NativePointer | null, byteOffset?: number) => NativeValue;
+/** A reader of values of type `type` (an FFIType code; not void or CString). */
+export const reader: (type: number) => NativeReader;
 /** Copies `byteLength` bytes at `ptr + byteOffset` into a new ArrayBuffer. */
 export const toArrayBuffer: (ptr: NativePointer | null, byteOffset: number | undefined, byteLength: number) => ArrayBuffer;
 /** Reads the C string at `ptr + byteOffset` (NUL-terminated, or exactly byteLength bytes). */
