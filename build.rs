@@ -16,6 +16,10 @@ fn main() {
     // source beforehand; the feature `libffi-system` does the same on any target (the host
     // tests use it to check this path). Both must come before napi-build-ohos's search paths
     // (the NDK sysroot) so that the static archive is the one that `-lffi` finds.
+    if ohos {
+        // napi-build-ohos takes the sysroot's search paths from it but does not say so.
+        println!("cargo:rerun-if-env-changed=OHOS_NDK_HOME");
+    }
     if ohos || env::var_os("CARGO_FEATURE_LIBFFI_SYSTEM").is_some() {
         link_prebuilt_libffi();
     }

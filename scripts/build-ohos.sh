@@ -13,6 +13,9 @@
 # (rustup target add aarch64-unknown-linux-ohos x86_64-unknown-linux-ohos); make and Node.js.
 # Stops before building anything when one of them is missing, and says what to install.
 set -euo pipefail
+# OHOS_NDK_HOME may be relative to where the script was started: make it absolute first.
+ndk="${OHOS_NDK_HOME:-}"
+if [ -n "$ndk" ] && [ -d "$ndk" ]; then ndk="$(cd "$ndk" && pwd)"; fi
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; }
@@ -49,8 +52,10 @@ rustc="${RUSTC:-rustc}"
 for tool in cargo "$rustc" node make; do
   command -v "$tool" >/dev/null 2>&1 || problems+=("'$tool' is not installed.")
 done
-ndk="${OHOS_NDK_HOME:-}"
 llvm=""
+case "$PWD" in
+  *[[:space:]]*) problems+=("The checkout path '$PWD' contains white space, which libffi's autotools build cannot handle; move or clone the repository to a path without spaces.") ;;
+esac
 if [ -z "$ndk" ]; then
   problems+=("OHOS_NDK_HOME is not set. Install the OpenHarmony SDK with its native component (DevEco Studio ships it in <DevEco Studio>/sdk/default/openharmony; the command-line SDK in ohos-sdk/linux) and export OHOS_NDK_HOME=<that directory>, the one that holds native/llvm and native/sysroot.")
 elif [ ! -d "$ndk" ]; then
@@ -59,7 +64,7 @@ elif [ ! -d "$ndk/native" ] && [ -d "$ndk/llvm" ]; then
   problems+=("OHOS_NDK_HOME=$ndk is the native/ directory itself; set it to its parent, $(dirname "$ndk").")
 else
   llvm="$ndk/native/llvm/bin"
-  for bin in clang llvm-ar llvm-ranlib llvm-readelf; do
+  for bin in clang llvm-ar llvm-ranlib llvm-nm llvm-strip llvm-readelf; do
     [ -x "$llvm/$bin" ] || problems+=("$llvm/$bin is missing: OHOS_NDK_HOME must hold the SDK's native component (native/llvm).")
   done
   [ -d "$ndk/native/sysroot/usr/include" ] ||
@@ -101,19 +106,19 @@ exec "$llvm/clang" --target=$(clang_target "$abi") --sysroot="$ndk/native/sysroo
 EOF
   chmod +x "$work/bin/clang"
 
-  CC="$work/bin/clang" AR="$llvm/llvm-ar" RANLIB="$llvm/llvm-ranlib" \
-    bash scripts/ohos-libffi.sh --host "$(libffi_host "$abi")" --prefix "$work/libffi"
+  CC="$work/bin/clang" AR="$llvm/llvm-ar" RANLIB="$llvm/llvm-ranlib" NM="$llvm/llvm-nm" \
+    STRIP="$llvm/llvm-strip" bash scripts/ohos-libffi.sh --host "$(libffi_host "$abi")" --prefix "$work/libffi"
 
   echo "== cargo build --target $t ($profile)"
   flags=(--locked --target "$t")
   [ "$profile" = release ] && flags+=(--release)
   env OHOS_NDK_HOME="$ndk" ARKFFI_LIBFFI_DIR="$work/libffi/lib" \
-    "CARGO_TARGET_${T}_LINKER=$work/bin/clang" "CARGO_TARGET_${T}_AR=$llvm/llvm-ar" \
-    "CC_${t_}=$work/bin/clang" "AR_${t_}=$llvm/llvm-ar" \
+    "CARGO_TARGET_${T}_LINKER=$work/bin/clang" "CC_${t_}=$work/bin/clang" "AR_${t_}=$llvm/llvm-ar" \
     cargo build "${flags[@]}"
 
   so="target/$t/$profile/libarkffi.so"
-  needed="$("$llvm/llvm-readelf" -d "$so" | grep NEEDED || true)"
+  dynamic="$("$llvm/llvm-readelf" -d "$so")"  # a failure of readelf stops the script here
+  needed="$(echo "$dynamic" | grep NEEDED || true)"
   if echo "$needed" | grep -q 'libffi'; then
     echo "build-ohos.sh: $so depends on a shared libffi; it must be linked in statically:" >&2
     echo "$needed" >&2

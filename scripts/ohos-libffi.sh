@@ -11,7 +11,7 @@
 # build.rs puts this archive first on the search path, so it is linked statically).
 #
 # Usage: scripts/ohos-libffi.sh --host <cpu>-linux-musl --prefix <dir>
-#   Environment: CC (required: the target C compiler), AR and RANLIB (optional), CFLAGS.
+#   Environment: CC (required: the target C compiler); AR, RANLIB, NM, STRIP, CFLAGS (optional).
 # Result: <dir>/lib/libffi.a and <dir>/include/ffi.h; no shared library. The build is
 # skipped when <dir> already holds one made from the same source, host, CC and CFLAGS.
 # Fails if the result would not use static trampolines (FFI_EXEC_STATIC_TRAMP): HarmonyOS
@@ -42,7 +42,11 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 # The libffi source is the one bundled with the libffi-sys version in Cargo.lock, so the
 # headers and the library agree with the Rust bindings of the host build.
-src="$(cargo metadata --format-version 1 --locked 2>/dev/null | node -e '
+if ! meta="$(cargo metadata --format-version 1 --locked)"; then
+  echo "ohos-libffi.sh: 'cargo metadata --locked' failed (above); the libffi source comes from the libffi-sys crate" >&2
+  exit 1
+fi
+src="$(printf '%s' "$meta" | node -e '
   let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
     const p = JSON.parse(s).packages.find((q) => q.name === "libffi-sys");
     if (p) console.log(require("path").join(require("path").dirname(p.manifest_path), "libffi"));
@@ -54,7 +58,9 @@ fi
 
 mkdir -p "$prefix"
 prefix="$(cd "$prefix" && pwd)"
-stamp="src=$src host=$host cc=$CC cflags=${CFLAGS:-}"
+# What the result depends on: the source, the host, the compiler (the wrapper's text names the
+# SDK it runs, and its version line) and the tools and flags.
+stamp="src=$src host=$host cc=$CC [$(cat "$CC" 2>/dev/null | tr '\n' ' ')] [$("$CC" --version 2>/dev/null | head -n 1)] ar=${AR:-} ranlib=${RANLIB:-} nm=${NM:-} strip=${STRIP:-} cflags=${CFLAGS:-}"
 if [ -f "$prefix/lib/libffi.a" ] && [ "$(cat "$prefix/.arkffi-stamp" 2>/dev/null)" = "$stamp" ]; then
   echo "libffi for $host is up to date in $prefix"
   exit 0

@@ -1,5 +1,5 @@
 // Zero heap allocations per call: the crate built with the cargo feature `alloc-stats`
-// (target/host-alloc, made by scripts/setup.sh) counts every allocation of its Rust global
+// (target/host-alloc, made by scripts/test.sh) counts every allocation of its Rust global
 // allocator and exports the count as __debugAllocations(). Each case warms up, then makes
 // many calls and asserts the count did not move. A long string (beyond the per-env string
 // arena) must allocate: the control that shows the counter counts.

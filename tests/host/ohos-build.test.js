@@ -104,7 +104,7 @@ function fakeToolchain(installedTargets) {
   const bin = path.join(ndk, 'native', 'llvm', 'bin');
   fs.mkdirSync(bin, { recursive: true });
   fs.mkdirSync(path.join(ndk, 'native', 'sysroot', 'usr', 'include'), { recursive: true });
-  for (const tool of ['clang', 'llvm-ar', 'llvm-ranlib', 'llvm-readelf']) {
+  for (const tool of ['clang', 'llvm-ar', 'llvm-ranlib', 'llvm-nm', 'llvm-strip', 'llvm-readelf']) {
     fs.writeFileSync(path.join(bin, tool), '#!/bin/sh\nexit 1\n', { mode: 0o755 });
   }
   const rustlib = path.join(dir, 'rustlib');
@@ -121,12 +121,13 @@ function fakeToolchain(installedTargets) {
   return { dir, ndk, rustc };
 }
 
-function buildOhos(args, env) {
+function buildOhos(args, env, cwd = root) {
   const clean = { ...process.env };
   delete clean.OHOS_NDK_HOME;
   delete clean.RUSTC;
   const started = Date.now();
-  const r = run('bash', ['scripts/build-ohos.sh', ...args], { env: { ...clean, ...env }, timeout: 30000 });
+  const script = path.join(root, 'scripts', 'build-ohos.sh');
+  const r = run('bash', [script, ...args], { env: { ...clean, ...env }, timeout: 30000, cwd });
   return { ...r, ms: Date.now() - started };
 }
 
@@ -189,6 +190,28 @@ test('build-ohos.sh --check passes with a complete toolchain and builds nothing'
     assert.match(r.stdout, new RegExp(`OpenHarmony toolchain: ${ndk}/native/llvm/bin/clang`));
     assert.match(r.stdout, /aarch64-unknown-linux-ohos x86_64-unknown-linux-ohos/);
     assert.doesNotMatch(r.stdout, /== /);
+
+    // OHOS_NDK_HOME relative to the directory the script is started in.
+    const relative = buildOhos(['--check'], { OHOS_NDK_HOME: 'openharmony', RUSTC: rustc }, dir);
+    assert.equal(relative.status, 0, relative.stderr);
+    assert.match(relative.stdout, new RegExp(`OpenHarmony toolchain: ${ndk}/native/llvm/bin/clang`));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('build-ohos.sh refuses a checkout path with white space before building', () => {
+  const { dir, ndk, rustc } = fakeToolchain(OHOS_TARGETS);
+  try {
+    const checkout = path.join(dir, 'my projects', 'arkffi');
+    fs.mkdirSync(path.join(checkout, 'scripts'), { recursive: true });
+    fs.copyFileSync(path.join(root, 'scripts', 'build-ohos.sh'), path.join(checkout, 'scripts', 'build-ohos.sh'));
+    const r = run('bash', [path.join(checkout, 'scripts', 'build-ohos.sh'), '--check'], {
+      env: { ...process.env, OHOS_NDK_HOME: ndk, RUSTC: rustc },
+      timeout: 30000,
+    });
+    assert.equal(r.status, 2, r.stdout);
+    assert.match(r.stderr, /The checkout path '.*my projects\/arkffi' contains white space/);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
