@@ -5,7 +5,7 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { arkffi, fixturePath } = require('./helpers');
-const { dlopen, FFIType: T, CFunction, getSymbolPtr, ptr, read, toArrayBuffer, CString, Library } = arkffi;
+const { dlopen, FFIType: T, CFunction, getSymbolPtr, ptr, read, toArrayBuffer, CString, Library, MemoryReader } = arkffi;
 
 function open(defs) {
   return dlopen(fixturePath, defs);
@@ -328,6 +328,14 @@ test('memory helpers: ptr, read.*, toArrayBuffer, CString', () => {
   assert.equal(read.f64(m, 24), -2.25);
   assert.equal(read.ptr(m, 32), 0x1234);
   assert.equal(read.u64(m, 8), 2n ** 64n - 9000000000n);
+  // Each reader is a function of its own, usable detached from `read`, and a new
+  // MemoryReader reads the same.
+  const { i32, f64, ptr: readPtr } = read;
+  assert.equal(i32(m, 4), -100000);
+  assert.equal(f64(m, 24), -2.25);
+  assert.equal(readPtr(m, 32), 0x1234);
+  assert.equal(new MemoryReader().i64(m, 8), -9000000000n);
+  assert.throws(() => i32(null), { name: 'Error', message: /^read\.i32: cannot read through a NULL pointer$/ });
   const strs = lib.symbols.static_strings();
   assert.equal(new CString(read.ptr(strs, 0)).toString(), 'zero');
   assert.equal(new CString(read.ptr(strs, 8)).toString(), 'one');
