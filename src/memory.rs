@@ -44,12 +44,15 @@ pub unsafe fn size_arg(
 ) -> FfiResult<usize> {
     // SAFETY: forwarded contract.
     unsafe {
-        if js::kind(env, v) == js::Kind::Undefined {
+        // A number is the common case: one engine call. Anything else is asked whether it
+        // is undefined (for the default) only then.
+        let number = js::get_f64(env, v);
+        if number.is_none() && js::kind(env, v) == js::Kind::Undefined {
             if let Some(d) = default {
                 return Ok(d);
             }
         }
-        match js::get_f64(env, v) {
+        match number {
             Some(d) if d.fract() == 0.0 && d >= 0.0 && d <= crate::types::MAX_EXACT as f64 => {
                 Ok(d as usize)
             }
@@ -128,11 +131,12 @@ pub unsafe fn buffer_address(
 /// # Safety
 /// `env` live; values of it. The address must be readable for the type's size: that is the
 /// user's promise, as in C (NULL and the first page are refused).
+#[inline(always)] // into each type's entry (surface::READ_ENTRIES), where `ty` is a constant
 pub unsafe fn read(
     env: napi_env,
     ty: FfiType,
     p: napi_value,
-    offset: napi_value,
+    offset: Option<napi_value>,
 ) -> FfiResult<napi_value> {
     // The error labels are formatted only when there is an error.
     let what = Label("read.", ty.name(), "");
@@ -140,12 +144,11 @@ pub unsafe fn read(
     unsafe {
         let base = convert::address(env, p, FfiType::Ptr)
             .map_err(|e| e.subject(&format!("{what}: argument 0")))?;
-        let off = size_arg(
-            env,
-            offset,
-            Label("read.", ty.name(), ": byteOffset"),
-            Some(0),
-        )?;
+        // No byteOffset argument at all (`read.i32(p)`): 0, without asking the engine.
+        let off = match offset {
+            Some(v) => size_arg(env, v, Label("read.", ty.name(), ": byteOffset"), Some(0))?,
+            None => 0,
+        };
         let at = checked_address(base, off, ty.size(), what)?;
         let raw: u64 = match ty.size() {
             1 => ptr::read_unaligned(at) as u64,

@@ -77,40 +77,52 @@ struct Args<const N: usize> {
     argv: [napi_value; N],
     argc: usize,
     data: *mut c_void,
-    undefined: napi_value,
+    env: napi_env,
+    /// `undefined`, fetched the first time a missing argument is read.
+    undefined: std::cell::Cell<napi_value>,
 }
 
 impl<const N: usize> Args<N> {
+    /// # Safety
+    /// `env`/`info` are the current call's; the Args lives only during that call.
     unsafe fn get(env: napi_env, info: napi_callback_info) -> FfiResult<Self> {
         let mut argv = [ptr::null_mut(); N];
         // SAFETY: env/info from the current call.
-        unsafe {
-            let (argc, data) = js::cb_info(env, info, &mut argv)?;
-            // `undefined` stands in for missing arguments only: not fetched when all came.
-            let undefined = if argc < N {
-                js::undefined(env)?
-            } else {
-                ptr::null_mut()
-            };
-            Ok(Args {
-                argv,
-                argc,
-                data,
-                undefined,
-            })
-        }
+        let (argc, data) = unsafe { js::cb_info(env, info, &mut argv)? };
+        Ok(Args {
+            argv,
+            argc,
+            data,
+            env,
+            undefined: std::cell::Cell::new(ptr::null_mut()),
+        })
     }
 
-    /// Argument `i`; `undefined` when the caller passed fewer (OpenHarmony's
-    /// napi_get_cb_info does not pad argv, so argc decides).
+    /// Argument `i` if the caller passed it (OpenHarmony's napi_get_cb_info does not pad
+    /// argv, so argc decides).
+    fn given(&self, i: usize) -> Option<napi_value> {
+        (i < self.argc.min(N)).then(|| self.argv[i])
+    }
+
+    /// Argument `i`; `undefined` when the caller passed fewer.
     fn at(&self, i: usize) -> napi_value {
-        if i < self.argc.min(N) {
-            self.argv[i]
-        } else {
-            self.undefined
+        self.given(i).unwrap_or_else(|| self.missing())
+    }
+
+    #[cold]
+    fn missing(&self) -> napi_value {
+        if self.undefined.get().is_null() {
+            // SAFETY: Args lives only during the call of `env` (get's contract). A failure
+            // leaves null, which the NAPI call that receives it refuses as an invalid arg.
+            let v = unsafe { js::undefined(self.env) }.unwrap_or(ptr::null_mut());
+            self.undefined.set(v);
         }
+        self.undefined.get()
     }
 }
+
+/// A native function as NAPI calls it.
+type Entry = unsafe extern "C" fn(napi_env, napi_callback_info) -> napi_value;
 
 macro_rules! entry {
     ($name:ident, $body:path) => {
@@ -127,7 +139,6 @@ entry!(close_entry, library_close);
 entry!(symbol_ptr_entry, library_symbol_ptr);
 entry!(ptr_entry, buffer_ptr);
 entry!(reader_entry, reader);
-entry!(read_typed_entry, read_typed);
 entry!(to_array_buffer_entry, to_array_buffer);
 entry!(read_c_string_entry, read_c_string);
 
@@ -295,8 +306,9 @@ unsafe fn buffer_ptr(env: napi_env, info: napi_callback_info) -> FfiResult<napi_
 }
 
 /// `reader(type)` → a native function `(ptr, byteOffset?)` that reads one value of that
-/// type (`read.i32` & co. in memory.ets). The type is checked here, once; the function
-/// carries its index in `FfiType::ALL` as its data, so a read parses no type.
+/// type (`read.i32` & co. in memory.ets). The type is checked here, once; each type has an
+/// entry of its own (`READ_ENTRIES`), compiled for that type, so a read decides nothing
+/// about its type at run time.
 unsafe fn reader(env: napi_env, info: napi_callback_info) -> FfiResult<napi_value> {
     // SAFETY: env/info from the current call.
     unsafe {
@@ -308,25 +320,53 @@ unsafe fn reader(env: napi_env, info: napi_callback_info) -> FfiResult<napi_valu
                 ty.name()
             )));
         }
-        let index = FfiType::ALL
+        let entry = FfiType::ALL
             .iter()
             .position(|t| *t == ty)
-            .ok_or_else(|| FfiError::error(format!("reader: {} has no index", ty.name())))?;
-        js::function(env, ty.name(), Some(read_typed_entry), index as *mut c_void)
+            .and_then(|i| READ_ENTRIES.get(i))
+            .ok_or_else(|| FfiError::error(format!("reader: {} has no entry", ty.name())))?;
+        js::function(env, ty.name(), Some(*entry), ptr::null_mut())
     }
 }
 
-/// A function made by `reader`: `(ptr, byteOffset?)` → the value of its type there.
-unsafe fn read_typed(env: napi_env, info: napi_callback_info) -> FfiResult<napi_value> {
-    // SAFETY: env/info from the current call.
+/// The function `reader` makes for `FfiType::ALL[I]`.
+unsafe extern "C" fn read_entry_of<const I: usize>(
+    env: napi_env,
+    info: napi_callback_info,
+) -> napi_value {
+    // SAFETY: called by the engine with this call's env and info.
     unsafe {
-        let a = Args::<2>::get(env, info)?;
-        let Some(&ty) = FfiType::ALL.get(a.data as usize) else {
-            return Err(FfiError::error("read: this reader has no type".to_owned()));
-        };
-        memory::read(env, ty, a.at(0), a.at(1))
+        guard(env, || {
+            let a = Args::<2>::get(env, info)?;
+            memory::read(env, FfiType::ALL[I], a.at(0), a.given(1))
+        })
     }
 }
+
+/// One read entry per `FfiType::ALL` index (void and CString ones are never handed out).
+const READ_ENTRIES: [Entry; FfiType::ALL.len()] = [
+    read_entry_of::<0>,
+    read_entry_of::<1>,
+    read_entry_of::<2>,
+    read_entry_of::<3>,
+    read_entry_of::<4>,
+    read_entry_of::<5>,
+    read_entry_of::<6>,
+    read_entry_of::<7>,
+    read_entry_of::<8>,
+    read_entry_of::<9>,
+    read_entry_of::<10>,
+    read_entry_of::<11>,
+    read_entry_of::<12>,
+    read_entry_of::<13>,
+    read_entry_of::<14>,
+    read_entry_of::<15>,
+    read_entry_of::<16>,
+    read_entry_of::<17>,
+    read_entry_of::<18>,
+    read_entry_of::<19>,
+    read_entry_of::<20>,
+];
 
 unsafe fn to_array_buffer(env: napi_env, info: napi_callback_info) -> FfiResult<napi_value> {
     // SAFETY: env/info from the current call.
@@ -349,7 +389,6 @@ unsafe fn read_c_string(env: napi_env, info: napi_callback_info) -> FfiResult<na
 /// # Safety
 /// `env` live; `exports` the module's exports object.
 pub unsafe fn register(env: napi_env, exports: napi_value) -> FfiResult<()> {
-    type Entry = unsafe extern "C" fn(napi_env, napi_callback_info) -> napi_value;
     // SAFETY: env live; module initialisation runs once per env.
     unsafe { env_state::install(env)? };
     let table: &[(&str, &std::ffi::CStr, Entry)] = &[

@@ -17,7 +17,7 @@ if (!fs.existsSync(allocBuild)) throw new Error(`${allocBuild} is missing: run b
 // it too. Prints one JSON object: case name -> allocations per 10000 calls.
 const MEASURE = `
 const path = require('path');
-const { dlopen, FFIType: T, JSCallback } = require(process.env.HOST_BUILD);
+const { dlopen, FFIType: T, JSCallback, ptr, read } = require(process.env.HOST_BUILD);
 const native = require(path.join(path.dirname(process.env.HOST_BUILD), 'arkffi.node'));
 const lib = dlopen(process.env.FIXTURE, {
   noop: { args: [], returns: T.void },
@@ -44,6 +44,7 @@ const bytes = new ArrayBuffer(16);
 const short = 'hello, world: a short string';
 const long = 'x'.repeat(10000);
 const cb = new JSCallback((x) => x + 1, { args: [T.i32], returns: T.i32 });
+const intsAddress = ptr(ints);
 const cases = {
   noop: () => s.noop(),
   add_i32: () => s.add_i32(2, 3),
@@ -62,6 +63,9 @@ const cases = {
   ptr_to_int_array_buffer: () => s.ptr_to_int(bytes),
   int_to_ptr: () => s.int_to_ptr(4096),
   callback_round_trip: () => s.apply_i32(cb, 20),
+  read_i32: () => read.i32(intsAddress),
+  read_f64_at_offset: () => read.f64(intsAddress, 8),
+  read_i64_bigint: () => read.i64(intsAddress, 4),
   control_long_string: () => s.str_len(long),
 };
 const out = {};
