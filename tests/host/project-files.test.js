@@ -355,3 +355,48 @@ test('obfuscation keep lists cover every name that crosses into libarkffi.so', (
     if (line.startsWith('-')) assert.match(line, /^-keep-/, `consumer-rules.txt: ${line} is not a keep option`);
   }
 });
+
+// ets/hvigorfile.ts warns when hvigor configures the HAR and libs/<abi>/libarkffi.so (the
+// output of scripts/build-ohos.sh) is missing. Run here with stand-ins for hvigor's modules.
+test('the HAR hvigorfile warns about a native module that was not built', () => {
+  const esbuild = require('esbuild');
+  const source = path.join(root, 'ets', 'hvigorfile.ts');
+  const { code } = esbuild.transformSync(fs.readFileSync(source, 'utf8'), { loader: 'ts', format: 'cjs' });
+  const load = (dir) => {
+    const mod = { exports: {} };
+    const stubs = { '@ohos/hvigor-ohos-plugin': { harTasks: { tasks: 'har' } }, '@ohos/hvigor': {} };
+    const req = (name) => (name in stubs ? stubs[name] : require(name));
+    new Function('require', 'module', 'exports', '__dirname', '__filename', code)(req, mod, mod.exports, dir, path.join(dir, 'hvigorfile.ts'));
+    return mod.exports;
+  };
+  const dir = fs.mkdtempSync(path.join(require('os').tmpdir(), 'arkffi-har-'));
+  const warnings = [];
+  const warn = console.warn;
+  console.warn = (m) => warnings.push(String(m));
+  try {
+    const config = load(dir).default;
+    assert.deepEqual(config.system, { tasks: 'har' });
+    assert.equal(config.plugins.length, 1);
+    const plugin = config.plugins[0];
+    assert.equal(plugin.pluginId, 'arkffiNativeLibCheck');
+
+    plugin.apply({});
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0], /^arkffi: libs\/arm64-v8a\/libarkffi\.so and libs\/x86_64\/libarkffi\.so are missing/);
+    assert.match(warnings[0], /bash scripts\/build-ohos\.sh/);
+
+    fs.mkdirSync(path.join(dir, 'libs', 'arm64-v8a'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'libs', 'arm64-v8a', 'libarkffi.so'), '');
+    load(dir).default.plugins[0].apply({});
+    assert.equal(warnings.length, 2);
+    assert.match(warnings[1], /^arkffi: libs\/x86_64\/libarkffi\.so is missing, so the package cannot load its native module on that ABI/);
+
+    fs.mkdirSync(path.join(dir, 'libs', 'x86_64'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'libs', 'x86_64', 'libarkffi.so'), '');
+    load(dir).default.plugins[0].apply({});
+    assert.equal(warnings.length, 2, 'no warning once both are built');
+  } finally {
+    console.warn = warn;
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
