@@ -363,6 +363,28 @@ const CASES = [
     expected: 42,
   },
   {
+    name: 'read_i32',
+    about: 'one int32_t read through a pointer C returned (ArkFFI read.i32, koffi decode.int)',
+    arkffi: (c) => {
+      const p = c.open(paths.benchlib, { bench_ints: { args: [], returns: c.T.ptr } }).bench_ints();
+      const read = c.ffi.read;
+      return () => read.i32(p);
+    },
+    // The address as a number, an unchecked read, napi_create_int32.
+    baseline: (b) => {
+      const f = b.read_i32;
+      const p = b.bench_ints();
+      return () => f(p);
+    },
+    // koffi hands out C pointers as its pointer objects and reads them with decode.
+    koffi: (k) => {
+      const p = k.lib(paths.benchlib).func('const int32_t *bench_ints(void)')();
+      const int32 = k.koffi.decode.int32;
+      return () => int32(p);
+    },
+    expected: 7,
+  },
+  {
     name: 'qsort_100k',
     about: `libc qsort of a ${SORT_N}-element Int32Array with a JS comparator (opt-in: about 0.2 s per call)`,
     optIn: true,

@@ -148,7 +148,10 @@ unsafe fn integer(env: napi_env, v: napi_value, ty: FfiType) -> FfiResult<i128> 
 pub unsafe fn address(env: napi_env, v: napi_value, ty: FfiType) -> FfiResult<usize> {
     // SAFETY: env/v from the current call.
     if let Some(d) = unsafe { js::get_f64(env, v) } {
-        if d.fract() == 0.0 && d >= 0.0 && d <= MAX_EXACT as f64 {
+        // A whole number in 0..=2^53: the round trip through u64 is exact only for whole
+        // numbers (NaN fails every comparison), and costs no call to libm's trunc as
+        // `fract()` does.
+        if d >= 0.0 && d <= MAX_EXACT as f64 && (d as u64) as f64 == d {
             return Ok(d as usize);
         }
         let msg = format!(

@@ -52,3 +52,7 @@ BENCH_EXPORT complex_t complex_add(complex_t a, complex_t b) {
 /* Calls cb once: the cost of a C-to-JS callback round trip inside a JS-to-C call. */
 BENCH_EXPORT int32_t call_cb(int32_t (*cb)(int32_t), int32_t x) { return cb(x); }
 
+/* read_i32: memory that C owns, read through the pointer C hands out. */
+static int32_t bench_ints_data[4] = {7, -8, 9, -10};
+BENCH_EXPORT const int32_t *bench_ints(void) { return bench_ints_data; }
+

@@ -29,6 +29,7 @@ type Strlen = unsafe extern "C" fn(*const c_char) -> usize;
 type ComplexAdd = unsafe extern "C" fn(Complex, Complex) -> Complex;
 type CbI32 = unsafe extern "C" fn(i32) -> i32;
 type CallCb = unsafe extern "C" fn(CbI32, i32) -> i32;
+type BenchInts = unsafe extern "C" fn() -> *const i32;
 
 /// `complex_t` of benchlib.c: `struct { double real; double imag; }`.
 #[repr(C)]
@@ -50,6 +51,7 @@ struct Fns {
     strlen: Strlen,
     complex_add: ComplexAdd,
     call_cb: CallCb,
+    bench_ints: BenchInts,
 }
 
 static FNS: OnceLock<Fns> = OnceLock::new();
@@ -548,6 +550,46 @@ unsafe extern "C" fn js_call_cb(env: napi_env, info: napi_callback_info) -> napi
 ///
 /// # Safety
 /// `handle` is a live dlopen handle and `F` is the true type of the symbol.
+/// `bench_ints()`: the address of C's int32 array, as a number (the setup of read_i32).
+unsafe extern "C" fn js_bench_ints(env: napi_env, _info: napi_callback_info) -> napi_value {
+    // SAFETY: called by Node with this call's env; bench_ints was resolved at init with the
+    // matching prototype.
+    unsafe {
+        let p = (fns().bench_ints)();
+        let mut out = ptr::null_mut();
+        ok!(
+            env,
+            sys::napi_create_double(env, p as usize as f64, &mut out),
+            c"bench_ints: napi_create_double failed"
+        );
+        out
+    }
+}
+
+/// `read_i32(address)`: the floor of a typed read — the address as a number, one unaligned
+/// int32 read there, no checks beyond the engine's.
+unsafe extern "C" fn js_read_i32(env: napi_env, info: napi_callback_info) -> napi_value {
+    // SAFETY: called by Node with this call's env and info; the address is the one
+    // bench_ints returned (the benchmark passes nothing else).
+    unsafe {
+        let argv = args!(env, info, 1);
+        let mut addr = 0f64;
+        ok!(
+            env,
+            sys::napi_get_value_double(env, argv[0], &mut addr),
+            c"read_i32: address must be a number"
+        );
+        let v = ptr::read_unaligned(addr as usize as *const i32);
+        let mut out = ptr::null_mut();
+        ok!(
+            env,
+            sys::napi_create_int32(env, v, &mut out),
+            c"read_i32: napi_create_int32 failed"
+        );
+        out
+    }
+}
+
 unsafe fn sym<F: Copy>(handle: *mut c_void, lib: &str, name: &CStr) -> Result<F, String> {
     assert_eq!(std::mem::size_of::<F>(), std::mem::size_of::<*mut c_void>());
     // SAFETY: handle is live; name is NUL-terminated.
@@ -602,6 +644,7 @@ fn resolve() -> Result<Fns, String> {
             strlen: sym(libc_so, "libc.so.6", c"strlen")?,
             complex_add: sym(lib, &path, c"complex_add")?,
             call_cb: sym(lib, &path, c"call_cb")?,
+            bench_ints: sym(lib, &path, c"bench_ints")?,
         })
     }
 }
@@ -619,6 +662,8 @@ const EXPORTS: &[(&CStr, RawFn)] = &[
     (c"hello", js_hello),
     (c"complex_add", js_complex_add),
     (c"call_cb", js_call_cb),
+    (c"bench_ints", js_bench_ints),
+    (c"read_i32", js_read_i32),
 ];
 
 /// Module init: resolve the C functions, then export one raw function per entry of EXPORTS.
