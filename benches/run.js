@@ -364,7 +364,7 @@ const CASES = [
   },
   {
     name: 'read_i32',
-    about: 'one int32_t read through a pointer C returned (ArkFFI read.i32, koffi decode.int)',
+    about: 'one int32_t read through a pointer C returned (ArkFFI read.i32, koffi decode.int32)',
     arkffi: (c) => {
       const p = c.open(paths.benchlib, { bench_ints: { args: [], returns: c.T.ptr } }).bench_ints();
       const read = c.ffi.read;

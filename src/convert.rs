@@ -154,8 +154,14 @@ pub unsafe fn address(env: napi_env, v: napi_value, ty: FfiType) -> FfiResult<us
         if d >= 0.0 && d <= MAX_EXACT as f64 && (d as u64) as f64 == d {
             return Ok(d as usize);
         }
+        // The bigint hint only where it helps: a whole number too large to be exact.
+        let hint = if d.fract() == 0.0 && d > MAX_EXACT as f64 {
+            "; addresses above 2^53 must be passed as bigint"
+        } else {
+            ""
+        };
         let msg = format!(
-            "must be {} ({}), got {}; addresses above 2^53 must be passed as bigint",
+            "must be {} ({}), got {}{hint}",
             ty.name(),
             ty.expectation(),
             js::fmt_number(d)

@@ -546,10 +546,6 @@ unsafe extern "C" fn js_call_cb(env: napi_env, info: napi_callback_info) -> napi
     }
 }
 
-/// dlsym `name` from `handle` as a function pointer of type `F`.
-///
-/// # Safety
-/// `handle` is a live dlopen handle and `F` is the true type of the symbol.
 /// `bench_ints()`: the address of C's int32 array, as a number (the setup of read_i32).
 unsafe extern "C" fn js_bench_ints(env: napi_env, _info: napi_callback_info) -> napi_value {
     // SAFETY: called by Node with this call's env; bench_ints was resolved at init with the
@@ -590,6 +586,10 @@ unsafe extern "C" fn js_read_i32(env: napi_env, info: napi_callback_info) -> nap
     }
 }
 
+/// dlsym `name` from `handle` as a function pointer of type `F`.
+///
+/// # Safety
+/// `handle` is a live dlopen handle and `F` is the true type of the symbol.
 unsafe fn sym<F: Copy>(handle: *mut c_void, lib: &str, name: &CStr) -> Result<F, String> {
     assert_eq!(std::mem::size_of::<F>(), std::mem::size_of::<*mut c_void>());
     // SAFETY: handle is live; name is NUL-terminated.
