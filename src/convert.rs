@@ -90,9 +90,14 @@ impl Drop for Scratch<'_> {
 
 /// Why an argument was refused; the caller adds the function name and argument index.
 fn refuse(env: napi_env, v: napi_value, ty: FfiType, range: bool) -> FfiError {
+    refuse_as(env, v, ty, &ty.expectation(), range)
+}
+
+/// `refuse` with the expectation spelled out by the caller.
+fn refuse_as(env: napi_env, v: napi_value, ty: FfiType, expected: &str, range: bool) -> FfiError {
     // SAFETY: env and v come from the current call (every caller's contract).
     let got = unsafe { js::describe(env, v) };
-    let msg = format!("must be {} ({}), got {got}", ty.name(), ty.expectation());
+    let msg = format!("must be {} ({expected}), got {got}", ty.name());
     if range {
         FfiError::range_error(msg)
     } else {
@@ -146,6 +151,50 @@ unsafe fn integer(env: napi_env, v: napi_value, ty: FfiType) -> FfiResult<i128> 
 /// `env` is the live env of this call and `v` one of its values.
 #[inline]
 pub unsafe fn address(env: napi_env, v: napi_value, ty: FfiType) -> FfiResult<usize> {
+    // SAFETY: forwarded contract.
+    unsafe { address_as(env, v, ty, None) }
+}
+
+/// An address for the memory helpers (`read.*`, `toArrayBuffer`, `CString`, `releasePtr`),
+/// which take addresses only, not buffers: `address` with an error message that says so.
+///
+/// # Safety
+/// As `address`.
+#[inline]
+pub unsafe fn bare_address(env: napi_env, v: napi_value) -> FfiResult<usize> {
+    // SAFETY: forwarded contract.
+    unsafe {
+        address_as(
+            env,
+            v,
+            FfiType::Ptr,
+            Some("an address: number, bigint or null"),
+        )
+        .map_err(|e| {
+            // A buffer where an address was expected: say how to get its address.
+            if buffer_bytes(env, v).is_some() {
+                FfiError::type_error(format!(
+                    "{}; ptr(view) gives the address of a buffer's bytes",
+                    e.message()
+                ))
+            } else {
+                e
+            }
+        })
+    }
+}
+
+/// `address`, with the expectation of its error messages given (None: the type's own).
+///
+/// # Safety
+/// As `address`.
+#[inline(always)]
+unsafe fn address_as(
+    env: napi_env,
+    v: napi_value,
+    ty: FfiType,
+    expected: Option<&str>,
+) -> FfiResult<usize> {
     // SAFETY: env/v from the current call.
     if let Some(d) = unsafe { js::get_f64(env, v) } {
         // A whole number in 0..=2^53: the round trip through u64 is exact only for whole
@@ -163,7 +212,7 @@ pub unsafe fn address(env: napi_env, v: napi_value, ty: FfiType) -> FfiResult<us
         let msg = format!(
             "must be {} ({}), got {}{hint}",
             ty.name(),
-            ty.expectation(),
+            expected.map_or_else(|| ty.expectation(), str::to_owned),
             js::fmt_number(d)
         );
         return Err(if d.fract() == 0.0 || d.is_infinite() {
@@ -177,13 +226,25 @@ pub unsafe fn address(env: napi_env, v: napi_value, ty: FfiType) -> FfiResult<us
         if lossless && u <= usize::MAX as u64 {
             return Ok(u as usize);
         }
-        return Err(refuse(env, v, ty, true));
+        return Err(refuse_as(
+            env,
+            v,
+            ty,
+            &expected.map_or_else(|| ty.expectation(), str::to_owned),
+            true,
+        ));
     }
     // SAFETY: env/v from the current call.
     if unsafe { js::kind(env, v) } == js::Kind::Null {
         return Ok(0);
     }
-    Err(refuse(env, v, ty, false))
+    Err(refuse_as(
+        env,
+        v,
+        ty,
+        &expected.map_or_else(|| ty.expectation(), str::to_owned),
+        false,
+    ))
 }
 
 /// The address of the bytes of an ArrayBuffer, typed array or DataView (view offset

@@ -145,8 +145,8 @@ pub unsafe fn read(
     let what = Label("read.", ty.name(), "");
     // SAFETY (whole body): env/values forwarded; the read address contract is the user's.
     unsafe {
-        let base = convert::address(env, p, FfiType::Ptr)
-            .map_err(|e| e.subject(&format!("{what}: argument 0")))?;
+        let base =
+            convert::bare_address(env, p).map_err(|e| e.subject(&format!("{what}: argument 0")))?;
         // No byteOffset argument at all (`read.i32(p)`): 0, without asking the engine.
         let off = match offset {
             Some(v) => size_arg(env, v, Label("read.", ty.name(), ": byteOffset"), Some(0))?,
@@ -188,8 +188,8 @@ pub unsafe fn to_array_buffer(
 ) -> FfiResult<napi_value> {
     // SAFETY (whole body): env/values forwarded; the range is the user's promise.
     unsafe {
-        let base = convert::address(env, p, FfiType::Ptr)
-            .map_err(|e| e.subject("toArrayBuffer: argument 0"))?;
+        let base =
+            convert::bare_address(env, p).map_err(|e| e.subject("toArrayBuffer: argument 0"))?;
         let off = size_arg(env, offset, "toArrayBuffer: byteOffset", Some(0))?;
         let len = size_arg(env, length, "toArrayBuffer: byteLength", None)?;
         if len > MAX_ARRAY_BUFFER {
@@ -229,8 +229,7 @@ pub unsafe fn read_c_string(
 ) -> FfiResult<napi_value> {
     // SAFETY (whole body): env/values forwarded; the memory is the user's promise.
     unsafe {
-        let base =
-            convert::address(env, p, FfiType::Ptr).map_err(|e| e.subject("CString: argument 0"))?;
+        let base = convert::bare_address(env, p).map_err(|e| e.subject("CString: argument 0"))?;
         let off = size_arg(env, offset, "CString: byteOffset", Some(0))?;
         if base == 0 {
             return js::string(env, "");

@@ -604,8 +604,8 @@ unsafe fn release_ptr(env: napi_env, info: napi_callback_info) -> FfiResult<napi
     // SAFETY (whole body): env/info from the current call.
     unsafe {
         let a = Args::<1>::get(env, info)?;
-        let address = convert::address(env, a.at(0), FfiType::Ptr)
-            .map_err(|e| e.subject("releasePtr: argument 0"))?;
+        let address =
+            convert::bare_address(env, a.at(0)).map_err(|e| e.subject("releasePtr: argument 0"))?;
         env_state::get(env)?.release(address);
         js::undefined(env)
     }
