@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { harTasks } from '@ohos/hvigor-ohos-plugin';
-import { HvigorNode, HvigorPlugin } from '@ohos/hvigor';
+import type { HvigorNode, HvigorPlugin } from '@ohos/hvigor';
 
 // The native module the package ships, one per ABI. They are build outputs of
 // `bash scripts/build-ohos.sh` at the ArkFFI repository root (docs/ohos-build.md), not
