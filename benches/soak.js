@@ -9,7 +9,7 @@
 'use strict';
 const path = require('path');
 const root = path.resolve(__dirname, '..');
-const { dlopen, FFIType: T, StructSchema, JSCallback, releasePtr, heldPtrCount } = require(path.join(root, 'target', 'host', 'index.js'));
+const { dlopen, FFIType: T, StructSchema, JSCallback, releasePtr, heldPtrCount, ptr, read } = require(path.join(root, 'target', 'host', 'index.js'));
 const fixture = path.join(root, 'target', 'fixtures', 'libfixture.so');
 
 const arg = (name, dflt) => {
@@ -49,6 +49,7 @@ async function main() {
   let lib = dlopen(fixture, defs);
   let s = lib.symbols;
   const ints = new Int32Array(64).fill(3);
+  const intsAddress = ptr(ints);
   const a = Complex.create({ real: 1, imag: 2 });
   const b = Complex.create({ real: 3, imag: 4 });
   let cb = new JSCallback((x, y) => x + y, { args: [T.i32, T.i32], returns: T.i32 });
@@ -63,7 +64,7 @@ async function main() {
       case 4: check += Number(s.sum_i32(ints, 64)); break;
       case 5: { const p = s.complex_add(a, b); check += Complex.fromPtr(p).real; releasePtr(p); break; }
       case 6: check += s.call_add(cb, i & 0xff, 1); break;
-      default: check += s.add_i32(1, 2);
+      default: check += read.i32(intsAddress, (i & 15) * 4) + Number(read.u64(intsAddress, 8));
     }
   };
   const mixed = async (from, to) => {
