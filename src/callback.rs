@@ -427,6 +427,17 @@ unsafe fn scalar_slot(
     t: FfiType,
     v: napi_value,
 ) -> FfiResult<u64> {
+    // An int32 result (comparators, status codes): one engine call, no general conversion.
+    if t == FfiType::I32 {
+        // SAFETY: forwarded contract.
+        if let Some(d) = unsafe { js::get_f64(env, v) } {
+            // Whole and in range (NaN and fractions fail the round trip): sign-extended, as
+            // libffi wants integer results widened to a full register.
+            if d == (d as i32) as f64 {
+                return Ok((d as i32) as i64 as u64);
+            }
+        }
+    }
     let mut slot = 0u64;
     // SAFETY: forwarded contract; no string type reaches here, so the scratch stays unused.
     unsafe { convert::to_c(env, t, v, &mut slot, &mut Scratch::heap()) }

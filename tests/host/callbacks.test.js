@@ -70,6 +70,22 @@ test('what a callback returns is what C sees', () => {
   [min, max, str].forEach((c) => c.close());
 });
 
+test('an i32 result reaches C exactly, and out-of-range or fractional ones are refused', () => {
+  let out;
+  const cb = new JSCallback(() => out, { args: [T.i32, T.i32], returns: T.i32 });
+  for (const v of [0, -0, 1, -1, 2147483647, -2147483648, -5]) {
+    out = v;
+    assert.equal(s.call_add(cb, 0, 0), v === 0 ? 0 : v, `returned ${v}`);
+  }
+  out = 2n ** 31n - 1n; // a bigint in range is fine too
+  assert.equal(s.call_add(cb, 0, 0), 2147483647);
+  for (const [v, name] of [[2147483648, 'RangeError'], [-2147483649, 'RangeError'], [1.5, 'TypeError'], [NaN, 'TypeError'], [Infinity, 'RangeError']]) {
+    out = v;
+    assert.throws(() => s.call_add(cb, 0, 0), { name, message: /returned a value that must be i32/ }, `returned ${v}`);
+  }
+  cb.close();
+});
+
 test('many arguments, many calls, two callbacks in one call', () => {
   const mix = new JSCallback((a, b, c, d, e, f) => a + b + c + Number(d) + e + f, {
     args: [T.i8, T.i16, T.i32, T.i64, T.f32, T.f64], returns: T.f64 });
