@@ -237,8 +237,8 @@ unsafe fn convert_direct(
             // SAFETY: forwarded contract.
             if let Some(d) = unsafe { js::get_f64(env, v) } {
                 // Exact addresses only (at most 2^53); others get the general path's error.
-                if d >= 0.0 && d <= crate::types::MAX_EXACT as f64 && (d as u64) as f64 == d {
-                    regs.set_int(reg, d as u64);
+                if let Some(a) = convert::exact_whole(d) {
+                    regs.set_int(reg, a as u64);
                     return Ok(());
                 }
             }

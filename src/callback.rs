@@ -430,12 +430,8 @@ unsafe fn scalar_slot(
     // An int32 result (comparators, status codes): one engine call, no general conversion.
     if t == FfiType::I32 {
         // SAFETY: forwarded contract.
-        if let Some(d) = unsafe { js::get_f64(env, v) } {
-            // Whole and in range (NaN and fractions fail the round trip): sign-extended, as
-            // libffi wants integer results widened to a full register.
-            if d == (d as i32) as f64 {
-                return Ok((d as i32) as i64 as u64);
-            }
+        if let Some(slot) = unsafe { js::get_f64(env, v) }.and_then(convert::i32_slot) {
+            return Ok(slot);
         }
     }
     let mut slot = 0u64;

@@ -88,6 +88,21 @@ impl Drop for Scratch<'_> {
     }
 }
 
+/// `d` as an address or size: a whole number in 0..=2^53 (above that a number may already
+/// have been rounded). The round trip through u64 is exact only for whole numbers (NaN fails
+/// every comparison) and, unlike `fract()`, calls nothing in libm.
+#[inline(always)]
+pub fn exact_whole(d: f64) -> Option<usize> {
+    (d >= 0.0 && d <= MAX_EXACT as f64 && (d as u64) as f64 == d).then_some(d as usize)
+}
+
+/// `d` as an i32 C slot (sign-extended to 64 bits, as libffi and the registers want it), if
+/// it is a whole number in i32's range (NaN and fractions fail the round trip).
+#[inline(always)]
+pub fn i32_slot(d: f64) -> Option<u64> {
+    (d == (d as i32) as f64).then_some((d as i32) as i64 as u64)
+}
+
 /// Why an argument was refused; the caller adds the function name and argument index.
 fn refuse(env: napi_env, v: napi_value, ty: FfiType, range: bool) -> FfiError {
     refuse_as(env, v, ty, &ty.expectation(), range)
@@ -195,13 +210,12 @@ unsafe fn address_as(
     ty: FfiType,
     expected: Option<&str>,
 ) -> FfiResult<usize> {
+    // The expectation its error messages name (built only on error).
+    let expectation = || expected.map_or_else(|| ty.expectation(), str::to_owned);
     // SAFETY: env/v from the current call.
     if let Some(d) = unsafe { js::get_f64(env, v) } {
-        // A whole number in 0..=2^53: the round trip through u64 is exact only for whole
-        // numbers (NaN fails every comparison), and costs no call to libm's trunc as
-        // `fract()` does.
-        if d >= 0.0 && d <= MAX_EXACT as f64 && (d as u64) as f64 == d {
-            return Ok(d as usize);
+        if let Some(a) = exact_whole(d) {
+            return Ok(a);
         }
         // The bigint hint only where it helps: a whole number too large to be exact.
         let hint = if d.fract() == 0.0 && d > MAX_EXACT as f64 {
@@ -212,7 +226,7 @@ unsafe fn address_as(
         let msg = format!(
             "must be {} ({}), got {}{hint}",
             ty.name(),
-            expected.map_or_else(|| ty.expectation(), str::to_owned),
+            expectation(),
             js::fmt_number(d)
         );
         return Err(if d.fract() == 0.0 || d.is_infinite() {
@@ -226,25 +240,13 @@ unsafe fn address_as(
         if lossless && u <= usize::MAX as u64 {
             return Ok(u as usize);
         }
-        return Err(refuse_as(
-            env,
-            v,
-            ty,
-            &expected.map_or_else(|| ty.expectation(), str::to_owned),
-            true,
-        ));
+        return Err(refuse_as(env, v, ty, &expectation(), true));
     }
     // SAFETY: env/v from the current call.
     if unsafe { js::kind(env, v) } == js::Kind::Null {
         return Ok(0);
     }
-    Err(refuse_as(
-        env,
-        v,
-        ty,
-        &expected.map_or_else(|| ty.expectation(), str::to_owned),
-        false,
-    ))
+    Err(refuse_as(env, v, ty, &expectation(), false))
 }
 
 /// The address of the bytes of an ArrayBuffer, typed array or DataView (view offset
@@ -396,9 +398,9 @@ pub unsafe fn to_c(
                 Some(d) => (d as f32).to_bits() as u64,
                 None => return Err(refuse(env, v, ty, false)),
             },
-            FfiType::I32 => match js::get_f64(env, v) {
-                Some(d) if d == (d as i32) as f64 => (d as i32) as i64 as u64,
-                _ => integer(env, v, ty)? as i64 as u64,
+            FfiType::I32 => match js::get_f64(env, v).and_then(i32_slot) {
+                Some(slot) => slot,
+                None => integer(env, v, ty)? as i64 as u64,
             },
             FfiType::Bool => match js::get_bool(env, v) {
                 Some(b) => b as u64,

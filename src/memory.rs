@@ -52,13 +52,10 @@ pub unsafe fn size_arg(
                 return Ok(d);
             }
         }
+        if let Some(n) = number.and_then(convert::exact_whole) {
+            return Ok(n);
+        }
         match number {
-            // Whole (the round trip through u64 is exact) and in 0..=2^53.
-            Some(d)
-                if d >= 0.0 && d <= crate::types::MAX_EXACT as f64 && (d as u64) as f64 == d =>
-            {
-                Ok(d as usize)
-            }
             Some(d) if d.fract() == 0.0 || d.is_infinite() => Err(FfiError::range_error(format!(
                 "{what} must be a whole number >= 0, got {}",
                 js::fmt_number(d)
