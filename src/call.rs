@@ -10,6 +10,7 @@ use libffi::raw::ffi_call;
 use napi_ohos::sys;
 use napi_ohos::sys::{napi_callback_info, napi_env, napi_value};
 
+use crate::boundary;
 use crate::convert::{self, Scratch};
 use crate::direct;
 use crate::env_state::{self, EnvShared};
@@ -18,7 +19,6 @@ use crate::js;
 use crate::layout::StructLayout;
 use crate::library::LibraryHandle;
 use crate::signature::{ArgType, Signature};
-use crate::surface;
 
 /// Arguments converted on the stack before the heap is used.
 const INLINE_ARGS: usize = 12;
@@ -122,7 +122,7 @@ unsafe extern "C" fn invoke_direct<const N: usize>(
     info: napi_callback_info,
 ) -> napi_value {
     // SAFETY: called by the engine with this call's env and info.
-    unsafe { surface::guard(env, || call_direct::<N>(env, info)) }
+    unsafe { boundary::guard(env, || call_direct::<N>(env, info)) }
 }
 
 /// The hot path: exactly N arguments fetched, converted straight into registers, one
@@ -266,7 +266,7 @@ fn site_type(site: &CallSite, i: usize) -> crate::types::FfiType {
 
 unsafe extern "C" fn invoke(env: napi_env, info: napi_callback_info) -> napi_value {
     // SAFETY: called by the engine with this call's env and info.
-    unsafe { surface::guard(env, || call(env, info)) }
+    unsafe { boundary::guard(env, || call(env, info)) }
 }
 
 unsafe fn call(env: napi_env, info: napi_callback_info) -> FfiResult<napi_value> {

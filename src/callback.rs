@@ -331,7 +331,7 @@ unsafe fn invoke_here(state: &Arc<CallbackState>, ret: *mut c_void, args: *mut *
             Err(FfiError::error(format!(
                 "arkffi internal error in {}: {}",
                 state.name,
-                crate::surface::panic_message(&p)
+                crate::boundary::panic_message(&p)
             )))
         });
         if let Err(e) = result {

@@ -7,6 +7,7 @@
 //! (NAPI wrappers), `error`, and `surface` (the thin exported layer).
 
 pub mod addr_map;
+pub mod boundary;
 pub mod call;
 pub mod callback;
 pub mod convert;

@@ -10,12 +10,12 @@ use std::sync::Arc;
 use napi_ohos::sys;
 use napi_ohos::sys::{napi_callback_info, napi_deferred, napi_env, napi_ref, napi_value};
 
+use crate::boundary;
 use crate::call::{self, CallSite};
 use crate::convert::{self, Scratch};
 use crate::error::{FfiError, FfiResult};
 use crate::js;
 use crate::signature::ArgType;
-use crate::surface;
 
 /// One nonblocking call in flight.
 struct AsyncCall {
@@ -41,7 +41,7 @@ unsafe impl Send for AsyncCall {}
 /// Called by the engine only, with the env and callback info of the current call.
 pub unsafe extern "C" fn invoke(env: napi_env, info: napi_callback_info) -> napi_value {
     // SAFETY: called by the engine with this call's env and info.
-    unsafe { surface::guard(env, || start(env, info)) }
+    unsafe { boundary::guard(env, || start(env, info)) }
 }
 
 unsafe fn start(env: napi_env, info: napi_callback_info) -> FfiResult<napi_value> {

@@ -2,15 +2,14 @@
 //! arguments (trusting argc: OpenHarmony does not pad missing ones), delegates to the module
 //! that does the job, and turns errors and panics into JS exceptions.
 
-use std::any::Any;
 use std::ffi::c_void;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
 use std::sync::Arc;
 
 use napi_ohos::sys;
 use napi_ohos::sys::{napi_callback_info, napi_env, napi_value};
 
+use crate::boundary::guard;
 use crate::call::{self, CallSite};
 use crate::callback;
 use crate::convert;
@@ -23,54 +22,6 @@ use crate::memory;
 use crate::signature;
 use crate::structs;
 use crate::types::FfiType;
-
-/// Run a native entry point: its error becomes a thrown JS error, a panic becomes an Error
-/// (it never unwinds into the engine).
-///
-/// # Safety
-/// `env` is the live env of the current call.
-#[inline]
-pub unsafe fn guard(env: napi_env, f: impl FnOnce() -> FfiResult<napi_value>) -> napi_value {
-    // The error is thrown inside the unwinding boundary, so what crosses it is one pointer
-    // (a whole FfiResult would go through memory: measured as a store-forwarding stall on
-    // every call).
-    let run = AssertUnwindSafe(|| match f() {
-        Ok(v) => v,
-        Err(e) => {
-            // SAFETY: env is live (contract).
-            unsafe { throw_error(env, e) };
-            ptr::null_mut()
-        }
-    });
-    match catch_unwind(run) {
-        Ok(v) => v,
-        Err(panic) => {
-            let msg = panic_message(&panic);
-            // SAFETY: env is live (contract).
-            unsafe { FfiError::error(format!("arkffi internal error: {msg}")).throw(env) };
-            ptr::null_mut()
-        }
-    }
-}
-
-/// # Safety
-/// `env` is live.
-#[cold]
-#[inline(never)]
-unsafe fn throw_error(env: napi_env, e: FfiError) {
-    // SAFETY: forwarded contract.
-    unsafe { e.throw(env) };
-}
-
-pub fn panic_message(p: &Box<dyn Any + Send>) -> String {
-    if let Some(s) = p.downcast_ref::<&str>() {
-        (*s).to_owned()
-    } else if let Some(s) = p.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "panic".to_owned()
-    }
-}
 
 /// The arguments of one native call, with missing ones read as `undefined`.
 struct Args<const N: usize> {
