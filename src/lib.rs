@@ -3,8 +3,11 @@
 //! Modules, one job each: `types` (the type model), `library` (loading), `signature` (call
 //! preparation), `convert` (value conversion), `call` (the call path), `memory` (pointer
 //! helpers), `layout` (struct layouts), `structs` (struct values and schema handles),
-//! `env_state` (per-thread state: held struct results), `addr_map` (address-keyed maps), `js`
-//! (NAPI wrappers), `error`, and `surface` (the thin exported layer).
+//! `env_state` (per-thread state: held struct results), `addr_map` (address-keyed maps),
+//! `callback` (JSCallback), `slots` (its C function pointers, compiled in), `invoke` and
+//! `relay` (running callbacks on their thread, and from other threads), `js` (NAPI wrappers),
+//! `error`, `boundary` (errors and panics at the engine boundary), and `surface` (the thin
+//! exported layer).
 
 pub mod addr_map;
 pub mod boundary;
@@ -15,6 +18,7 @@ pub mod debug;
 pub mod direct;
 pub mod env_state;
 pub mod error;
+pub mod invoke;
 pub mod js;
 pub mod layout;
 pub mod library;
@@ -22,7 +26,9 @@ pub mod memory;
 pub mod nonblocking;
 #[cfg(test)]
 mod proptests;
+pub mod relay;
 pub mod signature;
+pub mod slots;
 pub mod structs;
 pub mod surface;
 pub mod types;

@@ -364,6 +364,11 @@ pub unsafe fn register(env: napi_env, exports: napi_value) -> FfiResult<()> {
             c"callbackLiveCount",
             callback_live_count_entry,
         ),
+        (
+            "callbackSlotCount",
+            c"callbackSlotCount",
+            callback_slot_count_entry,
+        ),
         ("__debugPanic", c"__debugPanic", debug_panic_entry),
         #[cfg(feature = "alloc-stats")]
         (
@@ -574,6 +579,7 @@ unsafe fn held_ptr_count(env: napi_env, info: napi_callback_info) -> FfiResult<n
 entry!(callback_create_entry, callback_create);
 entry!(callback_close_entry, callback_close);
 entry!(callback_live_count_entry, callback_live_count);
+entry!(callback_slot_count_entry, callback_slot_count);
 
 /// `callbackCreate(fn, { args, returns, threadsafe })` → `{ handle, ptr }`.
 unsafe fn callback_create(env: napi_env, info: napi_callback_info) -> FfiResult<napi_value> {
@@ -656,4 +662,13 @@ entry!(debug_allocations_entry, debug_allocations);
 unsafe fn debug_allocations(env: napi_env, _info: napi_callback_info) -> FfiResult<napi_value> {
     // SAFETY: env from the current call.
     unsafe { js::number(env, crate::debug::alloc_stats::count() as f64) }
+}
+
+/// `callbackSlotCount()`: how many callbacks can be open at once (set at build time).
+unsafe fn callback_slot_count(env: napi_env, info: napi_callback_info) -> FfiResult<napi_value> {
+    // SAFETY: env/info from the current call.
+    unsafe {
+        let _ = Args::<0>::get(env, info)?;
+        js::number(env, crate::slots::SLOT_COUNT as f64)
+    }
 }

@@ -271,3 +271,33 @@ test('an exception with no JS caller on the stack is reported as uncaught', () =
     setTimeout(() => { console.log('no report'); process.exit(1); }, 5000);`);
   assert.equal(out.stdout, 'uncaught: from a C thread', out.stderr);
 });
+
+// A threadsafe callback that fails while its C thread waits for the result, in a nonblocking
+// call whose C function joins that thread: C gets the zero result before the error is
+// reported, so the error cannot end the process while the thread pool's worker still waits
+// for the C thread (which used to hang the process for ever).
+for (const [what, body] of [['throws', "throw new Error('boom')"], ['returns the wrong type', "return 'x'"]]) {
+  test(`a threadsafe callback that ${what} while C waits for it: the process exits with the error, no hang`, () => {
+    const out = runNode(`
+      const { dlopen, FFIType: T, JSCallback } = require(process.env.HOST_BUILD);
+      const lib = dlopen(process.env.FIXTURE, { run_threads: { args: [T.callback, T.i32, T.i32], returns: T.i64, nonblocking: true } });
+      const cb = new JSCallback((v) => { ${body}; }, { args: [T.i32], returns: T.i32, threadsafe: true });
+      lib.symbols.run_threads(cb, 1, 1);`);
+    assert.equal(out.signal, null, `ended by ${out.signal} (a hang is killed by the time-out)`);
+    assert.equal(out.status, 1, out.stderr);
+    assert.match(out.stderr, what === 'throws' ? /boom/ : /JSCallback\(0x[0-9a-f]+\) returned a value that must be i32/);
+  });
+
+  test(`a threadsafe callback that ${what} while C waits for it, with an uncaughtException handler: the call resolves with C's result`, () => {
+    const out = runNode(`
+      const { dlopen, FFIType: T, JSCallback } = require(process.env.HOST_BUILD);
+      const lib = dlopen(process.env.FIXTURE, { run_threads: { args: [T.callback, T.i32, T.i32], returns: T.i64, nonblocking: true } });
+      let seen = 0;
+      process.on('uncaughtException', () => { seen++; });
+      const cb = new JSCallback((v) => { if (v === 1001) { ${body}; } return v; }, { args: [T.i32], returns: T.i32, threadsafe: true });
+      lib.symbols.run_threads(cb, 2, 2).then((total) => { console.log(String(total), seen); cb.close(); lib.close(); });`);
+    assert.equal(out.status, 0, out.stderr);
+    // Threads 0 and 1 call f(0), f(1) and f(1000), f(1001); f(1001) failed, so C got 0 for it.
+    assert.equal(out.stdout, '1001 1');
+  });
+}

@@ -62,7 +62,9 @@ export interface NativeCallbackInfo {
 }
 /** Makes a C function pointer calling `fn` with `{ args?, returns?, threadsafe? }`. */
 export const callbackCreate: (fn: Function, definition: object) => NativeCallbackInfo;
-/** Frees a callback's trampoline and its reference to the function; idempotent. */
+/** Gives back a callback's slot and frees its reference to the function; idempotent. */
 export const callbackClose: (handle: NativeCallback) => void;
 /** Callbacks created and not closed (whole process). */
 export const callbackLiveCount: () => number;
+/** How many callbacks can be open at once (the slot table's size, set at build time). */
+export const callbackSlotCount: () => number;
