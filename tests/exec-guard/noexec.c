@@ -1,8 +1,10 @@
-/* LD_PRELOAD interposer that enforces HarmonyOS 5's rule on this host: no anonymous
- * executable memory and no writable+executable memory. mmap/mmap64/mprotect/pkey_mprotect
- * fail with EPERM when PROT_EXEC is asked for anonymous memory, together with PROT_WRITE, or
- * (mprotect) on a mapping that is anonymous or currently writable. File-backed code (what
- * the dynamic loader maps, and libffi's static trampolines) passes.
+/* LD_PRELOAD interposer that enforces the strictest form of HarmonyOS's code-signing rule on
+ * this host: no code is mapped at run time at all. Every mmap/mmap64/mprotect/pkey_mprotect
+ * request for PROT_EXEC made through libc fails with EPERM, whether the memory is anonymous,
+ * writable or backed by a file (a device maps executable pages only from signed files, and a
+ * re-mapped page of a library, as libffi's static trampolines make, is not something to rely
+ * on). The dynamic loader maps libraries with its own internal calls, which this does not
+ * see, so dlopen still works.
  * Every refusal is counted; with NOEXEC_GUARD_LOG=1 each is reported on stderr.
  * Build: cc -O2 -fPIC -shared -o libnoexec.so noexec.c -ldl */
 #define _GNU_SOURCE
@@ -27,49 +29,8 @@ static void report(const char *what, void *addr, size_t len, int prot) {
   }
 }
 
-/* Is [addr, addr+len) inside a mapping that is anonymous or writable? Reads /proc/self/maps
- * with raw syscalls only (no malloc: this may run inside the allocator). */
-static int anonymous_or_writable(uintptr_t addr) {
-  int fd = (int)syscall(SYS_openat, -100 /* AT_FDCWD */, "/proc/self/maps", 0 /* O_RDONLY */);
-  if (fd < 0) return 1;
-  char buf[8192];
-  char line[512];
-  size_t used = 0;
-  int result = 1;
-  long n;
-  while ((n = syscall(SYS_read, fd, buf, sizeof buf)) > 0) {
-    for (long i = 0; i < n; i++) {
-      if (buf[i] != '\n') {
-        if (used < sizeof line - 1) line[used++] = buf[i];
-        continue;
-      }
-      line[used] = 0;
-      used = 0;
-      uintptr_t lo = strtoull(line, NULL, 16);
-      char *dash = strchr(line, '-');
-      if (!dash) continue;
-      uintptr_t hi = strtoull(dash + 1, NULL, 16);
-      if (addr < lo || addr >= hi) continue;
-      char *perms = strchr(dash, ' ');
-      if (!perms) break;
-      perms++;
-      int writable = perms[1] == 'w';
-      /* fields: perms offset dev inode path */
-      char *p = perms;
-      for (int field = 0; field < 4 && p; field++) p = strchr(p + 1, ' ');
-      while (p && *p == ' ') p++;
-      int anonymous = !p || *p == 0 || *p == '[';
-      result = anonymous || writable;
-      syscall(SYS_close, fd);
-      return result;
-    }
-  }
-  syscall(SYS_close, fd);
-  return result;
-}
-
 void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off) {
-  if ((prot & PROT_EXEC) && ((flags & MAP_ANONYMOUS) || (prot & PROT_WRITE))) {
+  if (prot & PROT_EXEC) {
     report("mmap", addr, len, prot);
     errno = EPERM;
     return MAP_FAILED;
@@ -82,7 +43,7 @@ void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off) {
 }
 
 int mprotect(void *addr, size_t len, int prot) {
-  if ((prot & PROT_EXEC) && ((prot & PROT_WRITE) || anonymous_or_writable((uintptr_t)addr))) {
+  if (prot & PROT_EXEC) {
     report("mprotect", addr, len, prot);
     errno = EPERM;
     return -1;
@@ -91,7 +52,7 @@ int mprotect(void *addr, size_t len, int prot) {
 }
 
 int pkey_mprotect(void *addr, size_t len, int prot, int pkey) {
-  if ((prot & PROT_EXEC) && ((prot & PROT_WRITE) || anonymous_or_writable((uintptr_t)addr))) {
+  if (prot & PROT_EXEC) {
     report("pkey_mprotect", addr, len, prot);
     errno = EPERM;
     return -1;

@@ -1,7 +1,8 @@
-// The HarmonyOS 5 rule on this host: the test command runs the host tests under
-// `node --jitless` with tests/exec-guard/noexec.c preloaded, which refuses anonymous and
-// writable+executable memory. This file proves the guard is really active in that run, so
-// every other test (callbacks included) is known to pass without such memory.
+// The code-signing rule on this host, in its strictest form: the test command runs the host
+// tests under `node --jitless` with tests/exec-guard/noexec.c preloaded, which refuses every
+// request for executable memory made through libc, anonymous or file-backed. This file proves
+// the guard is really active in that run, so every other test (callbacks included) is known to
+// pass without any code mapped at run time.
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert/strict');
@@ -26,6 +27,21 @@ test('the exec guard is active (when the test command requires it)', { skip: !re
   const rw = libc.symbols.mmap(null, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   assert.notEqual(rw, MAP_FAILED, 'plain data memory is fine');
   libc.symbols.munmap(rw, 4096);
+  // A page of a library file, mapped executable again (what libffi's static trampolines do):
+  // refused too. Read-only, the same page maps fine.
+  const sys = dlopen('libc.so.6', {
+    open: { args: [T.CString, T.i32], returns: T.i32 },
+    close: { args: [T.i32], returns: T.i32 },
+  });
+  const fd = sys.symbols.open(fixturePath, 0 /* O_RDONLY */);
+  assert.ok(fd >= 0);
+  assert.equal(libc.symbols.mmap(null, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0), MAP_FAILED,
+    'a file-backed executable mapping is refused');
+  const ro = libc.symbols.mmap(null, 4096, PROT_READ, MAP_PRIVATE, fd, 0);
+  assert.notEqual(ro, MAP_FAILED);
+  libc.symbols.munmap(ro, 4096);
+  sys.symbols.close(fd);
+  sys.close();
   libc.close();
 });
 
