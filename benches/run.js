@@ -17,6 +17,14 @@
 //                   calls on HarmonyOS
 //   --both          the JIT run, then the --jitless run, then both ratios side by side
 //   --json          stdout gets one JSON line per mode (the tables go to stderr)
+//   --instructions  instructions per call instead of ns, counted by valgrind's callgrind
+//                   under node --jitless (the device's mode): for each case and
+//                   implementation, two runs of different lengths, the difference divided by
+//                   the extra calls (start-up and the set-up of the case cancel out). V8 runs
+//                   with --predictable (one thread, fixed seeds: callgrind counts every
+//                   thread, and GC helper threads otherwise move the figure by 10-20 %), so
+//                   the same build gives the same figure on a shared machine. Needs valgrind
+//                   (apt-get install valgrind)
 //   --list          list the cases and exit
 //
 // Environment: ARKFFI_BENCHLIB (the C library; default target/bench/libbenchlib.so),
@@ -445,6 +453,8 @@ function parseArgs(argv) {
     else if (a === '--both') o.both = true;
     else if (a === '--json') o.json = true;
     else if (a === '--list') o.list = true;
+    else if (a === '--instructions') o.instructions = true;
+    else if (a === '--count') o.count = [value(), value(), Math.round(num(value()))]; // internal
     else if (a === '--emit-json') o.emitJson = true; // internal: the --both child
     else if (a === '-h' || a === '--help') usage(null);
     else usage(`unknown option ${a}`);
@@ -768,9 +778,88 @@ function reexec(args, extraNodeArgs, capture) {
   return r;
 }
 
+// ---------------------------------------------------------------------------------------
+// Instructions per call (--instructions)
+// ---------------------------------------------------------------------------------------
+
+// Calls of one case per counted run: the short run and the long one.
+const COUNT_SHORT = 2000;
+const COUNT_LONG = 12000;
+
+// --count CASE IMPL N (internal): load one implementation, make N calls of one case, exit.
+function countRun([caseName, implKey, n]) {
+  const c = CASES.find((x) => x.name === caseName);
+  const impl = IMPLS.find((i) => i.key === implKey);
+  if (!c || !impl) usage(`--count: no case ${caseName} or implementation ${implKey}`);
+  const ctx = impl.load();
+  const t = c[impl.key](ctx);
+  checkResult(t(), expectedOf(c, impl.key));
+  const r = makeLoop()(t, n);
+  checkResult(r, expectedOf(c, impl.key));
+  if (typeof ctx.close === 'function') ctx.close();
+  return 0;
+}
+
+// The instructions callgrind counted in one run of `--count caseName implKey n`.
+function countedInstructions(caseName, implKey, n) {
+  const out = path.join(os.tmpdir(), `arkffi-callgrind-${process.pid}-${caseName}-${implKey}-${n}.out`);
+  const r = spawnSync('valgrind', ['--tool=callgrind', `--callgrind-out-file=${out}`,
+    process.execPath, '--jitless', '--predictable', __filename, '--count', caseName, implKey, String(n)], {
+    encoding: 'utf8', maxBuffer: 64 << 20,
+  });
+  if (r.error) throw new Error(r.error.code === 'ENOENT' ? 'valgrind is not installed (apt-get install valgrind)' : r.error.message);
+  if (r.status !== 0) throw new Error(`callgrind run of ${caseName}/${implKey} failed:\n${r.stderr.slice(-2000)}`);
+  const text = fs.readFileSync(out, 'utf8');
+  fs.unlinkSync(out);
+  const m = text.match(/^(?:summary|totals): (\d+)/m);
+  if (!m) throw new Error(`no instruction total in callgrind's output for ${caseName}/${implKey}`);
+  return Number(m[1]);
+}
+
+function instructionsMode(opt) {
+  const cases = selectCases(opt).filter((c) => !c.optIn || opt.filter);
+  const loaded = [];
+  for (const impl of IMPLS) {
+    try {
+      impl.load();
+      loaded.push(impl.key);
+    } catch (e) {
+      console.error(`run.js: WARNING: ${impl.title} (${impl.key}) left out: ${e.message}`);
+    }
+  }
+  const ratios = RATIOS.filter(([a, b]) => loaded.includes(a) && loaded.includes(b));
+  const keys = orderKeys(loaded);
+  const rows = [['case', ...keys, ...ratios.map(ratioName)]];
+  const report = { bench: 'arkffi', mode: 'instructions', node: process.version, cases: [] };
+  for (const c of cases) {
+    const per = {};
+    for (const k of keys) {
+      if (typeof c[k] !== 'function') continue;
+      const short = countedInstructions(c.name, k, COUNT_SHORT);
+      const long = countedInstructions(c.name, k, COUNT_LONG);
+      per[k] = (long - short) / (COUNT_LONG - COUNT_SHORT);
+      console.error(`${c.name}/${k}: ${per[k].toFixed(0)} instructions per call`);
+    }
+    const ratio = {};
+    for (const pair of ratios) if (per[pair[0]] && per[pair[1]]) ratio[ratioName(pair)] = per[pair[0]] / per[pair[1]];
+    rows.push([c.name, ...keys.map((k) => (k in per ? per[k].toFixed(0) : '-')),
+      ...ratios.map((p) => (ratioName(p) in ratio ? ratio[ratioName(p)].toFixed(2) : '-'))]);
+    report.cases.push({ name: c.name, instructions: mapObj(per, (v) => round(v, 1)), ratio: mapObj(ratio, (v) => round(v, 4)) });
+  }
+  const out = opt.json ? console.error : console.log;
+  out('');
+  out(`ArkFFI benchmark: instructions per call (callgrind, node ${process.version} --jitless --predictable; ` +
+    `(I(${COUNT_LONG} calls) - I(${COUNT_SHORT} calls)) / ${COUNT_LONG - COUNT_SHORT})`);
+  out(formatRows(rows));
+  if (opt.json) console.log(JSON.stringify(report));
+  return 0;
+}
+
 function main() {
   const argv = process.argv.slice(2);
   const opt = parseArgs(argv);
+  if (opt.count) return countRun(opt.count);
+  if (opt.instructions) return instructionsMode(opt);
   if (opt.list) {
     console.log(formatRows([['case', 'what it calls'], ...CASES.map((c) => [c.name, c.about])], true));
     return 0;
