@@ -148,6 +148,7 @@ unsafe fn call_direct<const N: usize>(
         // SAFETY: v is an argument of this call (argc == N was checked).
         unsafe { convert_direct(env, site, i, *op, v, &mut regs, &mut scratch)? };
     }
+    still_open(site)?;
     site.env.enter();
     // SAFETY: the plan was made from this signature; regs hold the converted arguments
     // (strings in `scratch`, alive until the end of this function).
@@ -305,6 +306,16 @@ pub fn check_call(site: &CallSite, argc: usize) -> FfiResult<()> {
     }
 }
 
+/// The library is still open after the arguments were converted: a getter run by the
+/// conversion (a `ptr` property read from an object) may have closed it.
+#[inline(always)]
+pub fn still_open(site: &CallSite) -> FfiResult<()> {
+    match &site.owner {
+        Some(lib) if !lib.is_open() => Err(closed(site)),
+        _ => Ok(()),
+    }
+}
+
 #[cold]
 #[inline(never)]
 fn wrong_count(site: &CallSite, argc: usize) -> FfiError {
@@ -347,6 +358,7 @@ unsafe fn run(
     let mut scratch = Scratch::new(&site.env.arena);
     // SAFETY: argv holds this call's arguments.
     unsafe { convert_args(env, site, argv, slots, ptrs, &mut scratch)? };
+    still_open(site)?;
     let result = match &site.sig.ret {
         ArgType::Scalar(t) => {
             let mut ret = [0u64; 2];
@@ -436,13 +448,13 @@ unsafe fn struct_argument(
 ) -> FfiResult<*mut c_void> {
     // SAFETY: env/v of the current call.
     unsafe {
-        match convert::buffer_bytes(env, v) {
-            Some((data, len)) if len == layout.size && !data.is_null() => Ok(data),
-            Some((_, len)) => Err(FfiError::type_error(format!(
+        match convert::buffer_arg(env, v) {
+            Ok(Some((data, len))) if len == layout.size && !data.is_null() => Ok(data),
+            Ok(Some((_, len))) => Err(FfiError::type_error(format!(
                 "must be a struct of {} bytes (the ArrayBuffer of StructSchema.create()), got a buffer of {len} bytes",
                 layout.size
             ))),
-            None => Err(FfiError::type_error(format!(
+            _ => Err(FfiError::type_error(format!(
                 "must be a struct of {} bytes (the ArrayBuffer of StructSchema.create()), got {}",
                 layout.size,
                 js::describe(env, v)

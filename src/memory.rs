@@ -58,7 +58,7 @@ pub unsafe fn size_arg(
         match number {
             Some(d) if d.fract() == 0.0 || d.is_infinite() => Err(FfiError::range_error(format!(
                 "{what} must be a whole number >= 0, got {}",
-                js::fmt_number(d)
+                js::describe(env, v)
             ))),
             _ => Err(FfiError::type_error(format!(
                 "{what} must be a whole number >= 0, got {}",
@@ -107,9 +107,9 @@ pub unsafe fn buffer_address(
 ) -> FfiResult<napi_value> {
     // SAFETY (whole body): forwarded contract.
     unsafe {
-        let Some((data, len)) = convert::buffer_bytes(env, view) else {
+        let Ok(Some((data, len))) = convert::buffer_arg(env, view) else {
             return Err(FfiError::type_error(format!(
-                "ptr: argument 0 must be an ArrayBuffer, typed array or DataView, got {}",
+                "ptr: argument 0 must be an ArrayBuffer, SharedArrayBuffer, typed array or DataView, got {}",
                 js::describe(env, view)
             )));
         };

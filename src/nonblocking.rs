@@ -116,7 +116,7 @@ unsafe fn queue(
                 refs.push(r);
             }
         }
-        if let Err(e) = converted {
+        if let Err(e) = converted.and_then(|()| call::still_open(&site)) {
             delete_refs(env, &mut job.refs);
             return Err(e);
         }
