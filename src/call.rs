@@ -358,6 +358,11 @@ unsafe fn run(
     let mut scratch = Scratch::new(&site.env.arena);
     // SAFETY: argv holds this call's arguments.
     unsafe { convert_args(env, site, argv, slots, ptrs, &mut scratch)? };
+    let mut watch = BufferWatch::new();
+    if site.sig.watches_buffers {
+        // SAFETY: argv holds this call's arguments.
+        unsafe { watch.start(env, site, argv)? };
+    }
     still_open(site)?;
     let result = match &site.sig.ret {
         ArgType::Scalar(t) => {
@@ -374,7 +379,85 @@ unsafe fn run(
         ArgType::Struct(layout) => unsafe { struct_result(env, site, layout, ptrs) },
     };
     drop(scratch);
+    if site.sig.watches_buffers {
+        // SAFETY: argv holds this call's arguments.
+        unsafe { watch.check(env, site, argv)? };
+    }
     result
+}
+
+/// The buffers of a call during which JS callbacks may run (`Signature::watches_buffers`):
+/// resizable ones are refused (a callback could shrink them under C), and the others must
+/// still be attached, in place and as long after the call. A callback must not detach,
+/// transfer or resize the buffers of the call it runs in; when one did, the call throws
+/// instead of returning as if nothing happened.
+struct BufferWatch {
+    /// (argument index, address, length) of up to 8 buffer arguments (more are not watched:
+    /// no C function takes that many buffers and a callback).
+    seen: [(usize, usize, usize); 8],
+    n: usize,
+}
+
+impl BufferWatch {
+    fn new() -> Self {
+        BufferWatch {
+            seen: [(0, 0, 0); 8],
+            n: 0,
+        }
+    }
+
+    /// # Safety
+    /// `env` live; `argv` the call's values.
+    unsafe fn start(
+        &mut self,
+        env: napi_env,
+        site: &CallSite,
+        argv: &[napi_value],
+    ) -> FfiResult<()> {
+        // SAFETY (whole body): env live; argv values of this call.
+        unsafe {
+            for (i, (ty, &v)) in site.sig.args.iter().zip(argv).enumerate() {
+                if !matches!(
+                    ty,
+                    ArgType::Scalar(crate::types::FfiType::Ptr | crate::types::FfiType::Buffer)
+                ) || js::kind(env, v) != js::Kind::Object
+                {
+                    continue;
+                }
+                let Ok(Some((data, len))) = convert::buffer_arg(env, v) else {
+                    continue;
+                };
+                let backing = js::view_buffer(env, v).unwrap_or(v);
+                if js::is_resizable(env, backing) {
+                    return Err(FfiError::type_error(format!(
+                        "{}: args[{i}] is a resizable ArrayBuffer (or a view of one): a call that takes a callback does not take resizable buffers (a callback could shrink them while C uses them); pass a fixed-length ArrayBuffer",
+                        site.name
+                    )));
+                }
+                if self.n < self.seen.len() {
+                    self.seen[self.n] = (i, data as usize, len);
+                    self.n += 1;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// # Safety
+    /// `env` live; `argv` the call's values.
+    unsafe fn check(&self, env: napi_env, site: &CallSite, argv: &[napi_value]) -> FfiResult<()> {
+        for &(i, data, len) in &self.seen[..self.n] {
+            // SAFETY: env live; argv values of this call.
+            let now = unsafe { convert::buffer_arg(env, argv[i]) };
+            if !matches!(now, Ok(Some((d, l))) if d as usize == data && l == len) {
+                return Err(FfiError::error(format!(
+                    "{}: args[{i}], a buffer, was detached or resized during the call (by a callback): C may have used freed memory. A callback must not detach, transfer or resize the buffers of the call it runs in",
+                    site.name
+                )));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Convert every argument into its slot and set `ptrs[i]` to where libffi reads it from.

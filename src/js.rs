@@ -210,6 +210,23 @@ pub unsafe fn is_detached(env: napi_env, v: napi_value) -> bool {
     (unsafe { sys::napi_is_detached_arraybuffer(env, v, &mut r) } == sys::Status::napi_ok) && r
 }
 
+/// Whether an ArrayBuffer is resizable (`new ArrayBuffer(n, { maxByteLength })`): its
+/// memory can shrink under C. False for anything else, and on engines without resizable
+/// buffers (no `resizable` property).
+///
+/// # Safety
+/// `env` live; `v` a value of this env.
+pub unsafe fn is_resizable(env: napi_env, v: napi_value) -> bool {
+    // SAFETY: env live; v an object of it (checked first).
+    unsafe {
+        kind(env, v) == Kind::Object
+            && get_named(env, v, c"resizable")
+                .ok()
+                .and_then(|r| get_bool(env, r))
+                .unwrap_or(false)
+    }
+}
+
 /// The ArrayBuffer (or SharedArrayBuffer) under a typed array or DataView.
 ///
 /// # Safety

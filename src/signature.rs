@@ -50,6 +50,10 @@ pub struct Signature {
     cif: Cif,
     /// Register plan for calls without libffi (see `direct`), when the shape allows it.
     pub direct: Option<DirectPlan>,
+    /// Takes a callback and a buffer or pointer: a JS callback may run during the call and
+    /// detach or resize a buffer C is using, so such calls refuse resizable buffers and check
+    /// their buffers after the call (see `call::BufferWatch`). Such calls take libffi's path.
+    pub watches_buffers: bool,
 }
 
 // SAFETY: the CIF is built once and only read afterwards (ffi_call takes it by pointer but
@@ -101,7 +105,12 @@ impl Signature {
                 "libffi could not prepare the call interface: {e:?}"
             ))
         })?;
-        let direct = if *crate::direct::ENABLED {
+        let has = |ty: FfiType| {
+            args.iter()
+                .any(|a| matches!(a, ArgType::Scalar(t) if *t == ty))
+        };
+        let watches_buffers = has(FfiType::Callback) && (has(FfiType::Buffer) || has(FfiType::Ptr));
+        let direct = if *crate::direct::ENABLED && !watches_buffers {
             DirectPlan::new(&args, &ret)
         } else {
             None
@@ -111,6 +120,7 @@ impl Signature {
             ret,
             cif,
             direct,
+            watches_buffers,
         })
     }
 

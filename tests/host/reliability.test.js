@@ -24,21 +24,23 @@ function child(body, options) {
 }
 
 test('lib.close() in a callback during a synchronous call into the library: dlclose waits for the call (item 2)', () => {
+  // sum_over calls the callback n times in a loop: after the first call closes the library,
+  // the loop goes on in the library's code.
   const r = child(`
-    const lib = dlopen(FIXTURE, { call_add: { args: [T.callback, T.i32, T.i32], returns: T.i32 } });
-    const cb = new JSCallback((a, b) => { lib.close(); return a + b; }, { args: [T.i32, T.i32], returns: T.i32 });
+    const lib = dlopen(FIXTURE, { sum_over: { args: [T.callback, T.i32], returns: T.i64 } });
+    const cb = new JSCallback((i) => { if (i === 0) lib.close(); return i; }, { args: [T.i32], returns: T.i32 });
     const before = mapped();
-    const sum = lib.symbols.call_add(cb, 2, 3);
+    const sum = lib.symbols.sum_over(cb, 100);
     const after = mapped();
-    const again = caught(() => lib.symbols.call_add(cb, 1, 1));
+    const again = caught(() => lib.symbols.sum_over(cb, 1));
     cb.close();
-    out({ before, sum, after, again });
+    out({ before, sum: String(sum), after, again });
   `);
   assert.equal(r.before, true);
-  assert.equal(r.sum, 5, 'the call returned through the library it was in');
+  assert.equal(r.sum, '4950', 'the call ran to its end in the library it was in');
   assert.equal(r.after, false, 'the library is dlclosed once the call has returned');
   assert.equal(r.again.name, 'Error');
-  assert.match(r.again.message, /^call_add: library ".*" is closed$/);
+  assert.match(r.again.message, /^sum_over: library ".*" is closed$/);
 });
 
 test('lib.close() in a nested callback: dlclose waits for the outermost call (item 2)', () => {
@@ -143,4 +145,81 @@ test('a struct too large for the stack is refused by value with a RangeError tha
   assert.match(r.two.message, /args\[1\] is a struct of 40000 bytes passed by value, which makes 80000 bytes/);
   assert.match(r.result.message, /^CFunction: returns is a struct of 8388608 bytes by value.*pointer/);
   assert.match(r.cb.message, /^JSCallback: args\[0\] is a struct/);
+});
+
+test('a resizable ArrayBuffer is refused by nonblocking calls (item 9)', () => {
+  const r = child(`
+    const lib = dlopen(FIXTURE, { slow_fill: { args: [T.buffer, T.usize, T.u8, T.i32], returns: T.void, nonblocking: true } });
+    const ab = new ArrayBuffer(1 << 20, { maxByteLength: 1 << 20 });
+    const p = lib.symbols.slow_fill(new Uint8Array(ab), 1 << 20, 7, 100);
+    ab.resize(0);
+    p.then(() => out({ resolved: true }), (e) => out({ name: e.constructor.name, message: e.message }));
+  `);
+  assert.equal(r.name, 'TypeError');
+  assert.match(r.message, /^slow_fill: args\[0\] is a resizable ArrayBuffer \(or a view of one\): nonblocking calls do not take resizable buffers/);
+});
+
+test('a resizable ArrayBuffer is refused by a synchronous call that takes a callback, which could shrink it (item 10)', () => {
+  const r = child(`
+    const lib = dlopen(FIXTURE, { fill_after_callback: { args: [T.buffer, T.usize, T.callback, T.u8], returns: T.void } });
+    const ab = new ArrayBuffer(1 << 20, { maxByteLength: 1 << 20 });
+    const shrink = new JSCallback(() => { ab.resize(0); }, { returns: T.void });
+    const e = caught(() => lib.symbols.fill_after_callback(ab, 1 << 20, shrink, 7));
+    // A fixed-length buffer works as before.
+    const fixed = new Uint8Array(16);
+    const noop = new JSCallback(() => {}, { returns: T.void });
+    lib.symbols.fill_after_callback(fixed, 16, noop, 9);
+    out({ e, fixed: [...fixed] });
+  `);
+  assert.equal(r.e.name, 'TypeError');
+  assert.match(r.e.message, /^fill_after_callback: args\[0\] is a resizable ArrayBuffer .*a call that takes a callback does not take resizable buffers/);
+  assert.deepEqual(r.fixed, new Array(16).fill(9));
+});
+
+test('a buffer detached while a nonblocking call writes into it: C writes into a copy, the Promise rejects (item 11)', () => {
+  const r = child(`
+    const lib = dlopen(FIXTURE, { slow_fill: { args: [T.buffer, T.usize, T.u8, T.i32], returns: T.void, nonblocking: true } });
+    const n = 1 << 20;
+    let ab = new ArrayBuffer(n);
+    const p = lib.symbols.slow_fill(new Uint8Array(ab), n, 7, 200);
+    // Transfer the buffer away and let the clone (the only owner of its memory) be collected.
+    let clone = structuredClone(ab, { transfer: [ab] });
+    clone = null;
+    for (let i = 0; i < 5; i++) { globalThis.gc(); new ArrayBuffer(n); }
+    p.then(() => out({ resolved: true, detached: ab.byteLength === 0 }),
+      (e) => out({ name: e.constructor.name, message: e.message }));
+  `, { args: ['--expose-gc'] });
+  assert.equal(r.name, 'Error', JSON.stringify(r));
+  assert.match(r.message, /^slow_fill: a buffer argument was detached or resized while the nonblocking call ran; what C wrote into it is lost/);
+});
+
+test('nonblocking calls still write into their buffers: a view of an ArrayBuffer (through the copy), a SharedArrayBuffer (directly) (item 11)', () => {
+  const r = child(`
+    const lib = dlopen(FIXTURE, { slow_fill: { args: [T.buffer, T.usize, T.u8, T.i32], returns: T.void, nonblocking: true } });
+    const ab = new ArrayBuffer(32);
+    const whole = new Uint8Array(ab);
+    (async () => {
+      await lib.symbols.slow_fill(new Uint8Array(ab, 8, 8), 8, 5, 10);
+      const sab = new SharedArrayBuffer(8);
+      await lib.symbols.slow_fill(sab, 8, 3, 10);
+      out({ ab: [...whole], sab: [...new Uint8Array(sab)] });
+    })();
+  `);
+  assert.deepEqual(r.ab, [...new Array(8).fill(0), ...new Array(8).fill(5), ...new Array(16).fill(0)]);
+  assert.deepEqual(r.sab, new Array(8).fill(3));
+});
+
+test('a buffer detached by a callback during a synchronous call makes the call throw (item 11)', () => {
+  const r = child(`
+    const lib = dlopen(FIXTURE, { fill_after_callback: { args: [T.buffer, T.usize, T.callback, T.u8], returns: T.void } });
+    const ab = new ArrayBuffer(64);
+    // The clone is kept: C's writes land in memory that is still allocated (the clone's).
+    let keep;
+    const transfer = new JSCallback(() => { keep = structuredClone(ab, { transfer: [ab] }); }, { returns: T.void });
+    const e = caught(() => lib.symbols.fill_after_callback(ab, 64, transfer, 1));
+    out({ e, detached: ab.byteLength === 0 });
+  `);
+  assert.equal(r.detached, true);
+  assert.equal(r.e.name, 'Error');
+  assert.match(r.e.message, /^fill_after_callback: args\[0\], a buffer, was detached or resized during the call \(by a callback\)/);
 });
