@@ -237,10 +237,13 @@ unsafe fn convert_direct(
         Op::Address { reg, ty } => {
             // SAFETY: forwarded contract.
             if let Some(d) = unsafe { js::get_f64(env, v) } {
-                // Exact addresses only (at most 2^53); others get the general path's error.
+                // Exact addresses only (at most 2^53), and no function address in the first
+                // page; others get the general path's error.
                 if let Some(a) = convert::exact_whole(d) {
-                    regs.set_int(reg, a as u64);
-                    return Ok(());
+                    if ty != crate::types::FfiType::Callback || !convert::in_first_page(a) {
+                        regs.set_int(reg, a as u64);
+                        return Ok(());
+                    }
                 }
             }
             (Reg::Int(reg), ty)

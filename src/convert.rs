@@ -394,6 +394,29 @@ unsafe fn c_string(
     Ok(p)
 }
 
+/// Addresses 1..4096 are in the first page, which is never mapped: no data and no code lives
+/// there (NULL itself is 0).
+#[inline(always)]
+pub fn in_first_page(a: usize) -> bool {
+    a != 0 && a < 4096
+}
+
+/// A function pointer: an address, NULL allowed, the rest of the first page refused (C
+/// would jump there).
+///
+/// # Safety
+/// As `address`.
+pub unsafe fn function_address(env: napi_env, v: napi_value) -> FfiResult<usize> {
+    // SAFETY: forwarded contract.
+    let a = unsafe { address(env, v, FfiType::Callback)? };
+    if in_first_page(a) {
+        return Err(FfiError::range_error(format!(
+            "must be callback (a function pointer: number, bigint, null or a JSCallback), got 0x{a:x}, an address in the first page, which holds no code"
+        )));
+    }
+    Ok(a)
+}
+
 #[cold]
 fn closed_callback() -> FfiError {
     FfiError::error(
@@ -457,14 +480,14 @@ pub unsafe fn to_c(
                 js::Kind::Object => {
                     let p = js::get_named(env, v, c"ptr")?;
                     match js::kind(env, p) {
-                        js::Kind::Number | js::Kind::BigInt => address(env, p, ty)? as u64,
+                        js::Kind::Number | js::Kind::BigInt => function_address(env, p)? as u64,
                         // A closed JSCallback: passing it would hand C a NULL function
                         // pointer that it may call. (A NULL pointer is passed as null.)
                         js::Kind::Null => return Err(closed_callback()),
                         _ => return Err(refuse(env, v, ty, false)),
                     }
                 }
-                _ => address(env, v, ty)? as u64,
+                _ => function_address(env, v)? as u64,
             },
             FfiType::CString => c_string(env, v, scratch)? as u64,
             FfiType::Buffer => match buffer_arg(env, v) {

@@ -88,9 +88,11 @@ pub fn checked_address(
             "{what}: cannot read through a NULL pointer"
         )));
     }
-    if start < FIRST_VALID_ADDRESS {
+    // A base in the first page is never a pointer (a NULL struct pointer plus a field
+    // offset, a small integer): refused whatever the offset.
+    if base < FIRST_VALID_ADDRESS || start < FIRST_VALID_ADDRESS {
         return Err(FfiError::error(format!(
-            "{what}: address 0x{start:x} is not readable memory"
+            "{what}: address 0x{base:x} is not readable memory"
         )));
     }
     Ok(start as *const u8)
@@ -267,6 +269,10 @@ mod tests {
         assert!(matches!(
             checked_address(usize::MAX - 2, 0, 8, "r"),
             Err(FfiError::Range(_))
+        ));
+        assert!(matches!(
+            checked_address(8, 4096, 4, "r"),
+            Err(FfiError::Generic(_))
         ));
         assert_eq!(
             checked_address(0x10000, 16, 4, "r").unwrap() as usize,

@@ -288,8 +288,8 @@ unsafe fn cfunction(env: napi_env, info: napi_callback_info) -> FfiResult<napi_v
         let nonblocking =
             signature::flag(env, def, c"nonblocking").map_err(|e| e.context("CFunction"))?;
         let p = signature::extra(env, def, c"ptr")?;
-        let code = crate::convert::address(env, p, FfiType::Callback)
-            .map_err(|e| e.subject("CFunction: ptr"))?;
+        let code =
+            crate::convert::function_address(env, p).map_err(|e| e.subject("CFunction: ptr"))?;
         if code == 0 {
             return Err(FfiError::type_error(
                 "CFunction: ptr must be a function address, got null or 0",

@@ -59,6 +59,7 @@ const rows = [
   ['bound function', 'a Symbol for an integer', "lib.symbols.add_i32(Symbol('x'), 1)", 'TypeError', /args\[0\] must be i32 .*got symbol$/],
   ['bound function', 'plain array for buffer', 'lib.symbols.sum_i32([1, 2], 2)', 'TypeError', /must be buffer .*got array$/],
   ['bound function', 'object for callback', 'lib.symbols.apply_i32({}, 1)', 'TypeError', /must be callback .*got object$/],
+  ['bound function', 'function address in the first page', 'lib.symbols.apply_i32(4095, 1)', 'RangeError', /^apply_i32: args\[0\] must be callback .*got 0xfff, an address in the first page, which holds no code$/],
   ['bound function', 'closed JSCallback for callback', 'const cb = new JSCallback((x) => x, { args: [FFIType.i32], returns: FFIType.i32 }); cb.close(); lib.symbols.apply_i32(cb, 1)', 'Error', /^apply_i32: args\[0\] is a closed JSCallback/],
   ['bound function', 'call after close()', 'closed.symbols.add_i32(1, 2)', 'Error', /^add_i32: library ".*" is closed$/],
   ['bound function', 'struct argument of the wrong size', 'lib.symbols.complex_abs2(new ArrayBuffer(8))', 'TypeError', /must be a struct of 16 bytes .*got a buffer of 8 bytes$/],
@@ -74,6 +75,7 @@ const rows = [
   ['getSymbolPtr', 'closed library', "getSymbolPtr(closed, 'noop')", 'Error', /is closed/],
   // CFunction
   ['CFunction', 'ptr NULL / 0', 'CFunction({ ptr: 0, args: [] })', 'TypeError', /ptr must be a function address, got null or 0/],
+  ['CFunction', 'ptr in the first page', 'CFunction({ ptr: 8, args: [] })', 'RangeError', /^CFunction: ptr must be callback .*got 0x8, an address in the first page/],
   ['CFunction', 'ptr missing', 'CFunction({ args: [] })', 'TypeError', /CFunction: ptr must be callback .*got undefined/],
   ['CFunction', 'unknown type code', "CFunction({ ptr: getSymbolPtr(lib, 'noop'), args: [42] })", 'TypeError', /CFunction: args\[0\] is not an FFIType/],
   ['CFunction', 'not an object', 'CFunction(5)', 'TypeError', /CFunction: definition must be an object/],
@@ -87,6 +89,7 @@ const rows = [
   ['ptr', 'negative or fractional byteOffset', 'ptr(buf16, -1)', 'RangeError', /byteOffset must be a whole number >= 0, got number -1$/],
   ['read.*', 'NULL', 'read.i32(null)', 'Error', /^read.i32: cannot read through a NULL pointer$/],
   ['read.*', 'address in the first page', 'read.i64(16)', 'Error', /^read.i64: address 0x10 is not readable memory$/],
+  ['read.*', 'address in the first page, offset past it', 'read.i32(8, 8192)', 'Error', /^read.i32: address 0x8 is not readable memory$/],
   ['read.*', 'address not a pointer', "read.f64('x')", 'TypeError', /^read.f64: argument 0 must be ptr \(an address: number, bigint or null\), got string "x"$/],
   ['read.*', 'a buffer instead of its address', 'read.i32(new Int32Array(2))', 'TypeError', /got TypedArray; ptr\(view\) gives the address of a buffer's bytes$/],
   ['read.*', 'negative byteOffset', 'read.i32(ints, -4)', 'RangeError', /byteOffset must be a whole number >= 0/],
