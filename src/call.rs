@@ -148,6 +148,7 @@ unsafe fn call_direct<const N: usize>(
         // SAFETY: v is an argument of this call (argc == N was checked).
         unsafe { convert_direct(env, site, i, *op, v, &mut regs, &mut scratch)? };
     }
+    still_open(site)?;
     site.env.enter();
     // SAFETY: the plan was made from this signature; regs hold the converted arguments
     // (strings in `scratch`, alive until the end of this function).
@@ -236,10 +237,13 @@ unsafe fn convert_direct(
         Op::Address { reg, ty } => {
             // SAFETY: forwarded contract.
             if let Some(d) = unsafe { js::get_f64(env, v) } {
-                // Exact addresses only (at most 2^53); others get the general path's error.
+                // Exact addresses only (at most 2^53), and no function address in the first
+                // page; others get the general path's error.
                 if let Some(a) = convert::exact_whole(d) {
-                    regs.set_int(reg, a as u64);
-                    return Ok(());
+                    if ty != crate::types::FfiType::Callback || !convert::in_first_page(a) {
+                        regs.set_int(reg, a as u64);
+                        return Ok(());
+                    }
                 }
             }
             (Reg::Int(reg), ty)
@@ -305,6 +309,16 @@ pub fn check_call(site: &CallSite, argc: usize) -> FfiResult<()> {
     }
 }
 
+/// The library is still open after the arguments were converted: a getter run by the
+/// conversion (a `ptr` property read from an object) may have closed it.
+#[inline(always)]
+pub fn still_open(site: &CallSite) -> FfiResult<()> {
+    match &site.owner {
+        Some(lib) if !lib.is_open() => Err(closed(site)),
+        _ => Ok(()),
+    }
+}
+
 #[cold]
 #[inline(never)]
 fn wrong_count(site: &CallSite, argc: usize) -> FfiError {
@@ -347,6 +361,12 @@ unsafe fn run(
     let mut scratch = Scratch::new(&site.env.arena);
     // SAFETY: argv holds this call's arguments.
     unsafe { convert_args(env, site, argv, slots, ptrs, &mut scratch)? };
+    let mut watch = BufferWatch::new();
+    if site.sig.watches_buffers {
+        // SAFETY: argv holds this call's arguments.
+        unsafe { watch.start(env, site, argv)? };
+    }
+    still_open(site)?;
     let result = match &site.sig.ret {
         ArgType::Scalar(t) => {
             let mut ret = [0u64; 2];
@@ -362,7 +382,85 @@ unsafe fn run(
         ArgType::Struct(layout) => unsafe { struct_result(env, site, layout, ptrs) },
     };
     drop(scratch);
+    if site.sig.watches_buffers {
+        // SAFETY: argv holds this call's arguments.
+        unsafe { watch.check(env, site, argv)? };
+    }
     result
+}
+
+/// The buffers of a call during which JS callbacks may run (`Signature::watches_buffers`):
+/// resizable ones are refused (a callback could shrink them under C), and the others must
+/// still be attached, in place and as long after the call. A callback must not detach,
+/// transfer or resize the buffers of the call it runs in; when one did, the call throws
+/// instead of returning as if nothing happened.
+struct BufferWatch {
+    /// (argument index, address, length) of up to 8 buffer arguments (more are not watched:
+    /// no C function takes that many buffers and a callback).
+    seen: [(usize, usize, usize); 8],
+    n: usize,
+}
+
+impl BufferWatch {
+    fn new() -> Self {
+        BufferWatch {
+            seen: [(0, 0, 0); 8],
+            n: 0,
+        }
+    }
+
+    /// # Safety
+    /// `env` live; `argv` the call's values.
+    unsafe fn start(
+        &mut self,
+        env: napi_env,
+        site: &CallSite,
+        argv: &[napi_value],
+    ) -> FfiResult<()> {
+        // SAFETY (whole body): env live; argv values of this call.
+        unsafe {
+            for (i, (ty, &v)) in site.sig.args.iter().zip(argv).enumerate() {
+                if !matches!(
+                    ty,
+                    ArgType::Scalar(crate::types::FfiType::Ptr | crate::types::FfiType::Buffer)
+                ) || js::kind(env, v) != js::Kind::Object
+                {
+                    continue;
+                }
+                let Ok(Some((data, len))) = convert::buffer_arg(env, v) else {
+                    continue;
+                };
+                let backing = js::view_buffer(env, v).unwrap_or(v);
+                if js::is_resizable(env, backing) {
+                    return Err(FfiError::type_error(format!(
+                        "{}: args[{i}] is a resizable ArrayBuffer (or a view of one): a call that takes a callback does not take resizable buffers (a callback could shrink them while C uses them); pass a fixed-length ArrayBuffer",
+                        site.name
+                    )));
+                }
+                if self.n < self.seen.len() {
+                    self.seen[self.n] = (i, data as usize, len);
+                    self.n += 1;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// # Safety
+    /// `env` live; `argv` the call's values.
+    unsafe fn check(&self, env: napi_env, site: &CallSite, argv: &[napi_value]) -> FfiResult<()> {
+        for &(i, data, len) in &self.seen[..self.n] {
+            // SAFETY: env live; argv values of this call.
+            let now = unsafe { convert::buffer_arg(env, argv[i]) };
+            if !matches!(now, Ok(Some((d, l))) if d as usize == data && l == len) {
+                return Err(FfiError::error(format!(
+                    "{}: args[{i}], a buffer, was detached or resized during the call (by a callback): C may have used freed memory. A callback must not detach, transfer or resize the buffers of the call it runs in",
+                    site.name
+                )));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Convert every argument into its slot and set `ptrs[i]` to where libffi reads it from.
@@ -436,13 +534,13 @@ unsafe fn struct_argument(
 ) -> FfiResult<*mut c_void> {
     // SAFETY: env/v of the current call.
     unsafe {
-        match convert::buffer_bytes(env, v) {
-            Some((data, len)) if len == layout.size && !data.is_null() => Ok(data),
-            Some((_, len)) => Err(FfiError::type_error(format!(
+        match convert::buffer_arg(env, v) {
+            Ok(Some((data, len))) if len == layout.size && !data.is_null() => Ok(data),
+            Ok(Some((_, len))) => Err(FfiError::type_error(format!(
                 "must be a struct of {} bytes (the ArrayBuffer of StructSchema.create()), got a buffer of {len} bytes",
                 layout.size
             ))),
-            None => Err(FfiError::type_error(format!(
+            _ => Err(FfiError::type_error(format!(
                 "must be a struct of {} bytes (the ArrayBuffer of StructSchema.create()), got {}",
                 layout.size,
                 js::describe(env, v)

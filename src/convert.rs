@@ -187,7 +187,7 @@ pub unsafe fn bare_address(env: napi_env, v: napi_value) -> FfiResult<usize> {
         )
         .map_err(|e| {
             // A buffer where an address was expected: say how to get its address.
-            if buffer_bytes(env, v).is_some() {
+            if !matches!(buffer_arg(env, v), Ok(None)) {
                 FfiError::type_error(format!(
                     "{}; ptr(view) gives the address of a buffer's bytes",
                     e.message()
@@ -227,7 +227,7 @@ unsafe fn address_as(
             "must be {} ({}), got {}{hint}",
             ty.name(),
             expectation(),
-            js::fmt_number(d)
+            js::describe(env, v)
         );
         return Err(if d.fract() == 0.0 || d.is_infinite() {
             FfiError::range_error(msg)
@@ -286,6 +286,40 @@ pub unsafe fn buffer_bytes(env: napi_env, v: napi_value) -> Option<(*mut c_void,
     }
     None
 }
+
+/// `buffer_bytes` for arguments: a detached buffer (or a view of one) is an error, not a
+/// NULL pointer, and a SharedArrayBuffer counts as a buffer (its memory never moves). The
+/// extra checks run only for empty views and for objects that are no view at all, so a
+/// non-empty buffer costs what `buffer_bytes` costs.
+///
+/// # Safety
+/// `env` is the live env of this call and `v` one of its values.
+#[inline]
+pub unsafe fn buffer_arg(
+    env: napi_env,
+    v: napi_value,
+) -> Result<Option<(*mut c_void, usize)>, Detached> {
+    // SAFETY: forwarded contract.
+    unsafe {
+        match buffer_bytes(env, v) {
+            Some((data, len)) if len > 0 => Ok(Some((data, len))),
+            Some(empty) => {
+                let backing = js::view_buffer(env, v).unwrap_or(v);
+                if js::is_detached(env, backing) {
+                    Err(Detached)
+                } else {
+                    Ok(Some(empty))
+                }
+            }
+            None => Ok(js::shared_array_buffer_bytes(env, v)),
+        }
+    }
+}
+
+/// A detached buffer, or a view of one, where bytes were wanted: callers say what they
+/// expected (`js::describe` names it "detached ArrayBuffer").
+#[derive(Debug)]
+pub struct Detached;
 
 fn typed_array_element_size(kind: sys::napi_typedarray_type) -> usize {
     use sys::TypedarrayType as T;
@@ -360,6 +394,36 @@ unsafe fn c_string(
     Ok(p)
 }
 
+/// Addresses 1..4096 are in the first page, which is never mapped: no data and no code lives
+/// there (NULL itself is 0).
+#[inline(always)]
+pub fn in_first_page(a: usize) -> bool {
+    a != 0 && a < 4096
+}
+
+/// A function pointer: an address, NULL allowed, the rest of the first page refused (C
+/// would jump there).
+///
+/// # Safety
+/// As `address`.
+pub unsafe fn function_address(env: napi_env, v: napi_value) -> FfiResult<usize> {
+    // SAFETY: forwarded contract.
+    let a = unsafe { address(env, v, FfiType::Callback)? };
+    if in_first_page(a) {
+        return Err(FfiError::range_error(format!(
+            "must be callback (a function pointer: number, bigint, null or a JSCallback), got 0x{a:x}, an address in the first page, which holds no code"
+        )));
+    }
+    Ok(a)
+}
+
+#[cold]
+fn closed_callback() -> FfiError {
+    FfiError::error(
+        "is a closed JSCallback (its ptr is null since close()); pass null itself for a NULL function pointer",
+    )
+}
+
 fn nul_inside() -> FfiError {
     FfiError::type_error(
         "must be CString (a string or null), got a string with a NUL character inside",
@@ -406,30 +470,30 @@ pub unsafe fn to_c(
                 Some(b) => b as u64,
                 None => return Err(refuse(env, v, ty, false)),
             },
-            FfiType::Ptr => match buffer_bytes(env, v) {
-                Some((p, _)) => p as u64,
-                None => address(env, v, ty)? as u64,
+            FfiType::Ptr => match buffer_arg(env, v) {
+                Ok(Some((p, _))) => p as u64,
+                Ok(None) => address(env, v, ty)? as u64,
+                Err(_) => return Err(refuse(env, v, ty, false)),
             },
             FfiType::Callback => match js::kind(env, v) {
                 // A JSCallback object stands for its pointer.
                 js::Kind::Object => {
                     let p = js::get_named(env, v, c"ptr")?;
-                    if matches!(
-                        js::kind(env, p),
-                        js::Kind::Number | js::Kind::BigInt | js::Kind::Null
-                    ) {
-                        address(env, p, ty)? as u64
-                    } else {
-                        return Err(refuse(env, v, ty, false));
+                    match js::kind(env, p) {
+                        js::Kind::Number | js::Kind::BigInt => function_address(env, p)? as u64,
+                        // A closed JSCallback: passing it would hand C a NULL function
+                        // pointer that it may call. (A NULL pointer is passed as null.)
+                        js::Kind::Null => return Err(closed_callback()),
+                        _ => return Err(refuse(env, v, ty, false)),
                     }
                 }
-                _ => address(env, v, ty)? as u64,
+                _ => function_address(env, v)? as u64,
             },
             FfiType::CString => c_string(env, v, scratch)? as u64,
-            FfiType::Buffer => match buffer_bytes(env, v) {
-                Some((p, _)) => p as u64,
-                None if js::kind(env, v) == js::Kind::Null => 0,
-                None => return Err(refuse(env, v, ty, false)),
+            FfiType::Buffer => match buffer_arg(env, v) {
+                Ok(Some((p, _))) => p as u64,
+                Ok(None) if js::kind(env, v) == js::Kind::Null => 0,
+                _ => return Err(refuse(env, v, ty, false)),
             },
             FfiType::Void => return Err(FfiError::type_error("void is not an argument type")),
             // Every other type is an integer; the slot holds its two's-complement low bytes.

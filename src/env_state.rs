@@ -22,6 +22,7 @@ use crate::addr_map::AddrMap;
 use crate::convert::StringArena;
 use crate::error::{FfiError, FfiResult};
 use crate::js;
+use crate::library::LibraryHandle;
 
 #[derive(Default)]
 pub struct EnvState {
@@ -89,8 +90,13 @@ pub struct EnvShared {
     depth: AtomicU32,
     /// Synchronous FFI calls started so far: tells a stuck call from a busy stream of calls.
     started: AtomicU64,
+    /// Something to do when a synchronous call returns: a deferred error to throw, or a
+    /// library to unload (one load on the hot path when there is nothing).
     has_deferred: AtomicBool,
     deferred: Mutex<Option<Deferred>>,
+    /// Libraries closed by a callback during a synchronous call: each holds one use (see
+    /// `LibraryHandle::close_in_call`), given back when no synchronous call is running.
+    unloads: Mutex<Vec<Arc<LibraryHandle>>>,
     /// C strings of the JS thread's synchronous calls (that thread only).
     pub arena: StringArena,
 }
@@ -139,8 +145,29 @@ impl EnvShared {
 
     pub fn take_deferred(&self) -> Option<Deferred> {
         let mut slot = self.deferred.lock();
-        self.has_deferred.store(false, Ordering::Release);
-        slot.take()
+        let d = slot.take();
+        self.has_deferred
+            .store(!self.unloads.lock().is_empty(), Ordering::Release);
+        d
+    }
+
+    /// Keep `lib` (closed by a callback, holding one use) until the JS thread is out of
+    /// every synchronous call; then its use is given back and it is dlclosed.
+    pub fn unload_after_calls(&self, lib: Arc<LibraryHandle>) {
+        let _slot = self.deferred.lock();
+        self.unloads.lock().push(lib);
+        self.has_deferred.store(true, Ordering::Release);
+    }
+
+    /// The libraries waiting for the JS thread to leave its synchronous calls, if it has.
+    fn take_unloads(&self) -> Vec<Arc<LibraryHandle>> {
+        if self.in_call() {
+            return Vec::new();
+        }
+        let slot = self.deferred.lock();
+        let libs = std::mem::take(&mut *self.unloads.lock());
+        self.has_deferred.store(slot.is_some(), Ordering::Release);
+        libs
     }
 }
 
@@ -163,8 +190,15 @@ pub unsafe fn throw_deferred_if_any(env: napi_env, shared: &EnvShared) -> FfiRes
 /// # Safety
 /// `env` is the live owner env of `shared`, on its thread.
 pub unsafe fn throw_deferred(env: napi_env, shared: &EnvShared) -> FfiResult<()> {
+    // Libraries closed during the call are unloaded once no call is running.
+    let mut unloaded = Ok(());
+    for lib in shared.take_unloads() {
+        if let Err(e) = lib.end_async() {
+            unloaded = Err(e);
+        }
+    }
     let Some(d) = shared.take_deferred() else {
-        return Ok(());
+        return unloaded;
     };
     match d {
         Deferred::Exception(r) => {

@@ -290,8 +290,8 @@ pub(crate) unsafe fn result_bytes(
             }
             // Strings are handled above.
             ArgType::Scalar(t) => Ok(scalar_slot(env, state, *t, v)?.to_le_bytes().to_vec()),
-            ArgType::Struct(layout) => match convert::buffer_bytes(env, v) {
-                Some((data, len)) if len == layout.size && !data.is_null() => {
+            ArgType::Struct(layout) => match convert::buffer_arg(env, v) {
+                Ok(Some((data, len))) if len == layout.size && !data.is_null() => {
                     Ok(std::slice::from_raw_parts(data.cast::<u8>(), len).to_vec())
                 }
                 _ => Err(wrong(FfiError::type_error(format!(

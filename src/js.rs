@@ -88,6 +88,7 @@ pub enum Kind {
     Function,
     External,
     BigInt,
+    Symbol,
     Other,
 }
 
@@ -110,6 +111,7 @@ pub unsafe fn kind(env: napi_env, v: napi_value) -> Kind {
         T::napi_function => Kind::Function,
         T::napi_external => Kind::External,
         T::napi_bigint => Kind::BigInt,
+        T::napi_symbol => Kind::Symbol,
         _ => Kind::Other,
     }
 }
@@ -151,22 +153,228 @@ pub unsafe fn describe(env: napi_env, v: napi_value) -> String {
                     }
                 }
             }
-            Kind::Object => {
-                if is_array(env, v) {
-                    "array".into()
-                } else if is_arraybuffer(env, v) {
-                    "ArrayBuffer".into()
-                } else if is_typedarray(env, v) {
-                    "TypedArray".into()
-                } else if is_dataview(env, v) {
-                    "DataView".into()
-                } else {
-                    "object".into()
-                }
-            }
+            Kind::Object => describe_object(env, v),
             Kind::Function => "function".into(),
             Kind::External => "external".into(),
+            Kind::Symbol => "symbol".into(),
             Kind::Other => "value".into(),
+        }
+    }
+}
+
+/// The kind of object `v` is, in the words the error messages use (`array`, `ArrayBuffer`,
+/// `detached ArrayBuffer`, `SharedArrayBuffer`, `TypedArray`, `DataView`, `Proxy of an
+/// array`, `object`).
+///
+/// # Safety
+/// `env` live; `v` an object of this env.
+unsafe fn describe_object(env: napi_env, v: napi_value) -> String {
+    // SAFETY (whole body): forwarded caller contract.
+    unsafe {
+        if is_array(env, v) {
+            "array".into()
+        } else if is_arraybuffer(env, v) {
+            if is_detached(env, v) {
+                "detached ArrayBuffer".into()
+            } else {
+                "ArrayBuffer".into()
+            }
+        } else if is_typedarray(env, v) || is_dataview(env, v) {
+            let name = if is_dataview(env, v) {
+                "DataView"
+            } else {
+                "TypedArray"
+            };
+            match view_buffer(env, v) {
+                Some(ab) if is_detached(env, ab) => format!("{name} of a detached ArrayBuffer"),
+                _ => name.into(),
+            }
+        } else if is_shared_array_buffer(env, v) {
+            "SharedArrayBuffer".into()
+        } else if global_call(env, &[c"Array", c"isArray"], v) == Some(true) {
+            // Array.isArray sees through proxies, napi_is_array does not.
+            "Proxy of an array".into()
+        } else {
+            "object".into()
+        }
+    }
+}
+
+/// Whether an ArrayBuffer is detached (false for anything else).
+///
+/// # Safety
+/// `env` live; `v` a value of this env.
+pub unsafe fn is_detached(env: napi_env, v: napi_value) -> bool {
+    let mut r = false;
+    // SAFETY: env live, v valid, r a valid out slot; fails with a status for non-buffers.
+    (unsafe { sys::napi_is_detached_arraybuffer(env, v, &mut r) } == sys::Status::napi_ok) && r
+}
+
+/// Whether an ArrayBuffer is resizable (`new ArrayBuffer(n, { maxByteLength })`): its
+/// memory can shrink under C. False for anything else, and on engines without resizable
+/// buffers (no `resizable` property).
+///
+/// # Safety
+/// `env` live; `v` a value of this env.
+pub unsafe fn is_resizable(env: napi_env, v: napi_value) -> bool {
+    // SAFETY: env live; v an object of it (checked first).
+    unsafe {
+        kind(env, v) == Kind::Object
+            && get_named(env, v, c"resizable")
+                .ok()
+                .and_then(|r| get_bool(env, r))
+                .unwrap_or(false)
+    }
+}
+
+/// The ArrayBuffer (or SharedArrayBuffer) under a typed array or DataView.
+///
+/// # Safety
+/// `env` live; `v` a value of this env.
+pub unsafe fn view_buffer(env: napi_env, v: napi_value) -> Option<napi_value> {
+    let mut ab = ptr::null_mut();
+    let (mut len, mut off, mut kind) = (0usize, 0usize, 0);
+    let mut data = ptr::null_mut();
+    // SAFETY: env live, v valid, every out pointer a valid slot; a call on a value of another
+    // kind fails with a status and touches nothing.
+    unsafe {
+        if sys::napi_get_typedarray_info(env, v, &mut kind, &mut len, &mut data, &mut ab, &mut off)
+            == sys::Status::napi_ok
+            || sys::napi_get_dataview_info(env, v, &mut len, &mut data, &mut ab, &mut off)
+                == sys::Status::napi_ok
+        {
+            return (!ab.is_null()).then_some(ab);
+        }
+    }
+    None
+}
+
+/// A property of the global object by path (`["Array", "isArray"]`), or None.
+///
+/// # Safety
+/// `env` live.
+pub unsafe fn global_path(env: napi_env, path: &[&CStr]) -> Option<napi_value> {
+    // SAFETY: env live; every value read belongs to it.
+    unsafe {
+        let mut v = ptr::null_mut();
+        if sys::napi_get_global(env, &mut v) != sys::Status::napi_ok {
+            return None;
+        }
+        for name in path {
+            if kind(env, v) != Kind::Object && kind(env, v) != Kind::Function {
+                return None;
+            }
+            v = get_named(env, v, name).ok()?;
+        }
+        Some(v)
+    }
+}
+
+/// Call a global function (`Array.isArray`) with one argument and read a boolean result.
+/// A throw (a revoked Proxy, say) is cleared and gives None: this serves error messages
+/// and checks that must not raise.
+///
+/// # Safety
+/// `env` live; `arg` a value of this env.
+pub unsafe fn global_call(env: napi_env, path: &[&CStr], arg: napi_value) -> Option<bool> {
+    // SAFETY: env live; every value read belongs to it.
+    unsafe {
+        if exception_pending(env) {
+            return None;
+        }
+        let f = global_path(env, path)?;
+        if kind(env, f) != Kind::Function {
+            return None;
+        }
+        let mut recv = ptr::null_mut();
+        sys::napi_get_undefined(env, &mut recv);
+        let mut out = ptr::null_mut();
+        let st = sys::napi_call_function(env, recv, f, 1, &arg, &mut out);
+        if st != sys::Status::napi_ok {
+            let mut e = ptr::null_mut();
+            sys::napi_get_and_clear_last_exception(env, &mut e);
+            return None;
+        }
+        get_bool(env, out)
+    }
+}
+
+/// Whether `v` is a SharedArrayBuffer: `new Uint8Array(v)` over it has `v` itself as its
+/// buffer (an object that only claims SharedArrayBuffer's prototype fails this).
+///
+/// # Safety
+/// `env` live; `v` a value of this env.
+pub unsafe fn is_shared_array_buffer(env: napi_env, v: napi_value) -> bool {
+    // SAFETY: forwarded contract.
+    unsafe { shared_array_buffer_bytes(env, v).is_some() }
+}
+
+/// The bytes of a SharedArrayBuffer (NAPI has no call for it: a Uint8Array over it is made
+/// and checked to be over `v` itself). None for anything else, without raising.
+///
+/// # Safety
+/// `env` live; `v` a value of this env.
+pub unsafe fn shared_array_buffer_bytes(
+    env: napi_env,
+    v: napi_value,
+) -> Option<(*mut c_void, usize)> {
+    // SAFETY (whole body): env live; every value read belongs to it.
+    unsafe {
+        if kind(env, v) != Kind::Object || exception_pending(env) {
+            return None;
+        }
+        let sab = global_path(env, &[c"SharedArrayBuffer"])?;
+        let mut is = false;
+        if kind(env, sab) != Kind::Function
+            || sys::napi_instanceof(env, v, sab, &mut is) != sys::Status::napi_ok
+            || !is
+        {
+            clear_exception(env);
+            return None;
+        }
+        let u8a = global_path(env, &[c"Uint8Array"])?;
+        let mut view = ptr::null_mut();
+        if sys::napi_new_instance(env, u8a, 1, &v, &mut view) != sys::Status::napi_ok {
+            clear_exception(env);
+            return None;
+        }
+        let mut ab = ptr::null_mut();
+        let (mut len, mut off, mut k) = (0usize, 0usize, 0);
+        let mut data = ptr::null_mut();
+        if sys::napi_get_typedarray_info(env, view, &mut k, &mut len, &mut data, &mut ab, &mut off)
+            != sys::Status::napi_ok
+        {
+            return None;
+        }
+        let mut same = false;
+        if sys::napi_strict_equals(env, ab, v, &mut same) != sys::Status::napi_ok || !same {
+            return None;
+        }
+        Some((data, len))
+    }
+}
+
+/// Whether a JS exception is pending.
+///
+/// # Safety
+/// `env` live.
+unsafe fn exception_pending(env: napi_env) -> bool {
+    let mut pending = false;
+    // SAFETY: env live; out slot valid.
+    unsafe { sys::napi_is_exception_pending(env, &mut pending) };
+    pending
+}
+
+/// Drop a pending exception (raised by a check this module made), if any.
+///
+/// # Safety
+/// `env` live.
+unsafe fn clear_exception(env: napi_env) {
+    // SAFETY: env live; out slots valid.
+    unsafe {
+        if exception_pending(env) {
+            let mut e = ptr::null_mut();
+            sys::napi_get_and_clear_last_exception(env, &mut e);
         }
     }
 }

@@ -50,6 +50,16 @@ impl FieldKind {
         }
     }
 
+    /// Levels of nesting below this field: 0 for a scalar, a struct's own depth, one more
+    /// than its element for an array.
+    pub fn depth(&self) -> usize {
+        match self {
+            FieldKind::Scalar(_) => 0,
+            FieldKind::Struct(s) => s.depth,
+            FieldKind::Array { element, .. } => 1 + element.depth(),
+        }
+    }
+
     /// `f64`, `Struct{16}`, `u8[4]`, for messages.
     pub fn describe(&self) -> String {
         match self {
@@ -75,7 +85,16 @@ pub struct StructLayout {
     pub fields: Vec<Field>,
     pub size: usize,
     pub align: usize,
+    /// Levels of structs and arrays, this one included (1 for a struct of scalars).
+    pub depth: usize,
 }
+
+/// The deepest nesting of structs and arrays a StructSchema may have. Reading, writing,
+/// laying out and passing a struct recurse once per level, and a Worker's or TaskPool
+/// thread's stack is smaller than the main thread's: 32 levels use a few tens of KiB at
+/// most (tests/host/reliability.test.js runs them on a 512 KiB Worker stack), far more
+/// than any C struct nests.
+pub const MAX_NESTING: usize = 32;
 
 /// Largest struct accepted (16 MiB): far beyond real C structs, small enough that no size
 /// computation can overflow and that every struct buffer can be allocated.
@@ -118,10 +137,15 @@ impl StructLayout {
         if size > MAX_STRUCT_SIZE {
             return Err(format!("the struct would exceed {MAX_STRUCT_SIZE} bytes"));
         }
+        let depth = 1 + laid.iter().map(|f| f.kind.depth()).max().unwrap_or(0);
+        if depth > MAX_NESTING {
+            return Err(nesting_message(depth));
+        }
         Ok(StructLayout {
             fields: laid,
             size,
             align,
+            depth,
         })
     }
 
@@ -137,6 +161,13 @@ impl StructLayout {
     pub fn field(&self, name: &str) -> Option<&Field> {
         self.fields.iter().find(|f| f.name == name)
     }
+}
+
+/// The error of a struct nested `depth` levels deep (over `MAX_NESTING`).
+pub fn nesting_message(depth: usize) -> String {
+    format!(
+        "structs and arrays nest {depth} levels deep here; at most {MAX_NESTING} levels are supported"
+    )
 }
 
 fn check_kind(kind: &FieldKind) -> Result<(), String> {

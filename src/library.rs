@@ -9,16 +9,20 @@ use parking_lot::Mutex;
 
 use crate::error::{FfiError, FfiResult};
 
-/// The loader's own words: libloading's error and the dlerror() text behind it.
+/// The loader's own words: the dlerror() text behind libloading's error (libloading's own
+/// text, "dlopen failed", only when there is none: the caller already says what failed).
 fn loader_message(e: &libloading::Error) -> String {
-    let mut msg = e.to_string();
+    let mut parts = Vec::new();
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
-        msg.push_str(": ");
-        msg.push_str(&s.to_string());
+        parts.push(s.to_string());
         source = s.source();
     }
-    msg
+    if parts.is_empty() {
+        e.to_string()
+    } else {
+        parts.join(": ")
+    }
 }
 
 /// One opened shared library. Shared (`Arc`) by the JS library object and every function
@@ -90,7 +94,8 @@ impl LibraryHandle {
         Ok(sym.into_raw())
     }
 
-    /// A nonblocking call starts using the library (checked open by the caller).
+    /// A nonblocking call (or a synchronous call that a callback closed the library during,
+    /// see `close_in_call`) starts using the library (checked open by the caller).
     pub fn begin_async(&self) {
         self.in_flight.fetch_add(1, Ordering::AcqRel);
     }
@@ -114,6 +119,18 @@ impl LibraryHandle {
             self.unload()?;
         }
         Ok(true)
+    }
+
+    /// `close()` from inside a synchronous call on the JS thread (a callback closed the
+    /// library): C code of the library may be on the stack, so the caller holds one use of
+    /// the library until that call has returned (`end_async`). True if this closed it.
+    pub fn close_in_call(&self) -> FfiResult<bool> {
+        self.begin_async();
+        let closed = self.close();
+        if !matches!(closed, Ok(true)) {
+            self.end_async()?;
+        }
+        closed
     }
 
     fn unload(&self) -> FfiResult<()> {

@@ -58,7 +58,7 @@ pub unsafe fn size_arg(
         match number {
             Some(d) if d.fract() == 0.0 || d.is_infinite() => Err(FfiError::range_error(format!(
                 "{what} must be a whole number >= 0, got {}",
-                js::fmt_number(d)
+                js::describe(env, v)
             ))),
             _ => Err(FfiError::type_error(format!(
                 "{what} must be a whole number >= 0, got {}",
@@ -88,9 +88,11 @@ pub fn checked_address(
             "{what}: cannot read through a NULL pointer"
         )));
     }
-    if start < FIRST_VALID_ADDRESS {
+    // A base in the first page is never a pointer (a NULL struct pointer plus a field
+    // offset, a small integer): refused whatever the offset.
+    if base < FIRST_VALID_ADDRESS || start < FIRST_VALID_ADDRESS {
         return Err(FfiError::error(format!(
-            "{what}: address 0x{start:x} is not readable memory"
+            "{what}: address 0x{base:x} is not readable memory"
         )));
     }
     Ok(start as *const u8)
@@ -107,9 +109,9 @@ pub unsafe fn buffer_address(
 ) -> FfiResult<napi_value> {
     // SAFETY (whole body): forwarded contract.
     unsafe {
-        let Some((data, len)) = convert::buffer_bytes(env, view) else {
+        let Ok(Some((data, len))) = convert::buffer_arg(env, view) else {
             return Err(FfiError::type_error(format!(
-                "ptr: argument 0 must be an ArrayBuffer, typed array or DataView, got {}",
+                "ptr: argument 0 must be an ArrayBuffer, SharedArrayBuffer, typed array or DataView, got {}",
                 js::describe(env, view)
             )));
         };
@@ -267,6 +269,10 @@ mod tests {
         assert!(matches!(
             checked_address(usize::MAX - 2, 0, 8, "r"),
             Err(FfiError::Range(_))
+        ));
+        assert!(matches!(
+            checked_address(8, 4096, 4, "r"),
+            Err(FfiError::Generic(_))
         ));
         assert_eq!(
             checked_address(0x10000, 16, 4, "r").unwrap() as usize,

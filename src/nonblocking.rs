@@ -2,6 +2,14 @@
 //! into storage the call owns (strings copied, buffers and struct arguments referenced so
 //! they stay alive), the C function runs on a worker thread (napi async work), and the
 //! returned Promise settles on the JS thread with the converted result.
+//!
+//! Buffers: a JS object being referenced does not pin its memory — a buffer can be detached
+//! (transferred, then collected) or, if resizable, shrunk while the worker thread writes into
+//! it. So C gets a copy of each ArrayBuffer range the arguments point into (one per
+//! ArrayBuffer, covering all its views in the call, so aliasing views stay aliased), and the
+//! copy is written back when the call completes — if the buffer is still attached, in place
+//! and long enough; if not, the Promise rejects. Resizable ArrayBuffers are refused. A
+//! SharedArrayBuffer is passed as is: its memory can be neither detached nor shrunk.
 
 use std::ffi::c_void;
 use std::ptr;
@@ -16,6 +24,30 @@ use crate::convert::{self, Scratch};
 use crate::error::{FfiError, FfiResult};
 use crate::js;
 use crate::signature::ArgType;
+use crate::types::FfiType;
+
+/// C's copy of one ArrayBuffer's bytes that the arguments of a call point into.
+struct BufferCopy {
+    /// The ArrayBuffer (referenced until the call completes).
+    buffer: napi_ref,
+    /// Where its bytes were, and the range `[start, end)` of them the copy holds.
+    base: usize,
+    start: usize,
+    end: usize,
+    /// The copy, 16-byte aligned, with the range at the same offset modulo 16 as the
+    /// original (C keeps whatever alignment the JS buffer had).
+    block: Vec<u128>,
+    skew: usize,
+    /// A buffer or pointer argument points into it (C may write there); struct arguments
+    /// alone are only read, so their copy is not written back.
+    written: bool,
+}
+
+impl BufferCopy {
+    fn copy_address(&self, original: usize) -> usize {
+        self.block.as_ptr() as usize + self.skew + (original - self.start)
+    }
+}
 
 /// One nonblocking call in flight.
 struct AsyncCall {
@@ -24,8 +56,10 @@ struct AsyncCall {
     ptrs: Vec<*mut c_void>,
     /// Owns the C strings `ptrs` point to (heap buffers: moving the call keeps them put).
     _scratch: Scratch<'static>,
-    /// The JS objects (buffers, struct buffers) whose memory `ptrs` point into.
+    /// The JS objects (buffers, struct buffers) of the arguments, kept alive.
     refs: Vec<napi_ref>,
+    /// C's copies of the buffers the arguments point into (see the module's doc).
+    copies: Vec<BufferCopy>,
     ret: Vec<u64>,
     deferred: napi_deferred,
     work: sys::napi_async_work,
@@ -89,6 +123,7 @@ unsafe fn queue(
         ptrs: vec![ptr::null_mut(); n],
         _scratch: Scratch::heap(),
         refs: Vec::new(),
+        copies: Vec::new(),
         ret: vec![0; words],
         deferred,
         work: ptr::null_mut(),
@@ -116,8 +151,12 @@ unsafe fn queue(
                 refs.push(r);
             }
         }
+        let converted = converted
+            .and_then(|()| copy_buffers(env, &site, &argv, &mut job))
+            .and_then(|()| call::still_open(&site));
         if let Err(e) = converted {
             delete_refs(env, &mut job.refs);
+            delete_copies(env, &mut job.copies);
             return Err(e);
         }
         if let Some(lib) = &site.owner {
@@ -145,12 +184,153 @@ unsafe fn queue(
                 sys::napi_delete_async_work(env, job.work);
             }
             delete_refs(env, &mut job.refs);
+            delete_copies(env, &mut job.copies);
             if let Some(lib) = &site.owner {
                 lib.end_async()?;
             }
             js::check(env, status, "napi_queue_async_work")?;
         }
         Ok(())
+    }
+}
+
+/// Give C copies of the ArrayBuffer memory the arguments point into (buffer and pointer
+/// arguments given as buffers; struct arguments, which libffi copies from again on the
+/// worker thread). Refuses resizable buffers.
+///
+/// # Safety
+/// `env` live; `argv` the call's values, converted into `job` by `convert_args`.
+unsafe fn copy_buffers(
+    env: napi_env,
+    site: &CallSite,
+    argv: &[napi_value],
+    job: &mut AsyncCall,
+) -> FfiResult<()> {
+    // (argument index, ArrayBuffer, its base address, the view's address and length)
+    let mut views: Vec<(usize, napi_value, usize, usize, usize)> = Vec::new();
+    let is_struct = |i: usize| matches!(site.sig.args[i], ArgType::Struct(_));
+    // SAFETY (whole body): env live; argv values of this call.
+    unsafe {
+        for (i, (ty, &v)) in site.sig.args.iter().zip(argv).enumerate() {
+            let bufferish = matches!(
+                ty,
+                ArgType::Struct(_) | ArgType::Scalar(FfiType::Ptr | FfiType::Buffer)
+            );
+            if !bufferish || js::kind(env, v) != js::Kind::Object {
+                continue;
+            }
+            let Ok(Some((data, len))) = convert::buffer_arg(env, v) else {
+                continue;
+            };
+            let backing = js::view_buffer(env, v).unwrap_or(v);
+            if !js::is_arraybuffer(env, backing) {
+                continue; // a SharedArrayBuffer: stable memory, shared as is
+            }
+            if js::is_resizable(env, backing) {
+                return Err(FfiError::type_error(format!(
+                    "{}: args[{i}] is a resizable ArrayBuffer (or a view of one): nonblocking calls do not take resizable buffers (their memory can shrink while C uses it); pass a fixed-length ArrayBuffer",
+                    site.name
+                )));
+            }
+            if len == 0 {
+                continue;
+            }
+            let Some((base, _)) = convert::buffer_bytes(env, backing) else {
+                continue;
+            };
+            views.push((i, backing, base as usize, data as usize, len));
+        }
+        for &(i, backing, base, start, len) in &views {
+            let end = start + len;
+            if let Some(c) = job.copies.iter_mut().find(|c| c.base == base) {
+                c.start = c.start.min(start);
+                c.end = c.end.max(end);
+                c.written |= !is_struct(i);
+                continue;
+            }
+            let mut r = ptr::null_mut();
+            js::check(
+                env,
+                sys::napi_create_reference(env, backing, 1, &mut r),
+                "napi_create_reference",
+            )?;
+            job.copies.push(BufferCopy {
+                buffer: r,
+                base,
+                start,
+                end,
+                block: Vec::new(),
+                skew: 0,
+                written: !is_struct(i),
+            });
+        }
+        for c in &mut job.copies {
+            let len = c.end - c.start;
+            c.skew = c.start % 16;
+            c.block = vec![0u128; (c.skew + len).div_ceil(16)];
+            // SAFETY: [start, end) lies inside the attached ArrayBuffer (views of it checked
+            // above, nothing ran since); the block has skew + len bytes; no overlap.
+            ptr::copy_nonoverlapping(
+                c.start as *const u8,
+                c.block.as_mut_ptr().cast::<u8>().add(c.skew),
+                len,
+            );
+        }
+        for &(i, _, base, start, _) in &views {
+            let Some(c) = job.copies.iter().find(|c| c.base == base) else {
+                continue;
+            };
+            let copy = c.copy_address(start);
+            match site.sig.args[i] {
+                ArgType::Struct(_) => job.ptrs[i] = copy as *mut c_void,
+                ArgType::Scalar(_) => job.slots[i] = copy as u64,
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Write C's copies back into their buffers (JS thread, after the call). A buffer that was
+/// detached, moved or shrunk meanwhile gets nothing, and the call fails.
+///
+/// # Safety
+/// `env` live (the env that queued the call).
+unsafe fn write_back(env: napi_env, name: &str, copies: &mut Vec<BufferCopy>) -> FfiResult<()> {
+    let mut lost = false;
+    for c in copies.drain(..) {
+        // SAFETY: the reference is of this env, read then deleted once; the buffer's bytes
+        // [start, end) are checked to be where they were before the copy goes back.
+        unsafe {
+            let mut v = ptr::null_mut();
+            sys::napi_get_reference_value(env, c.buffer, &mut v);
+            sys::napi_delete_reference(env, c.buffer);
+            if !c.written {
+                continue;
+            }
+            match convert::buffer_bytes(env, v) {
+                Some((data, len)) if data as usize == c.base && c.base + len >= c.end => {
+                    ptr::copy_nonoverlapping(
+                        c.block.as_ptr().cast::<u8>().add(c.skew),
+                        c.start as *mut u8,
+                        c.end - c.start,
+                    );
+                }
+                _ => lost = true,
+            }
+        }
+    }
+    if lost {
+        return Err(FfiError::error(format!(
+            "{name}: a buffer argument was detached or resized while the nonblocking call ran; what C wrote into it is lost (C wrote into ArkFFI's copy)"
+        )));
+    }
+    Ok(())
+}
+
+unsafe fn delete_copies(env: napi_env, copies: &mut Vec<BufferCopy>) {
+    for c in copies.drain(..) {
+        // SAFETY: references of this env, deleted once.
+        unsafe { sys::napi_delete_reference(env, c.buffer) };
     }
 }
 
@@ -179,6 +359,7 @@ unsafe extern "C" fn complete(env: napi_env, status: sys::napi_status, data: *mu
         let mut job = unsafe { Box::from_raw(data.cast::<AsyncCall>()) };
         // SAFETY: env is the live env of the JS thread completing the work.
         unsafe {
+            let written = write_back(env, &job.site.name, &mut job.copies);
             delete_refs(env, &mut job.refs);
             sys::napi_delete_async_work(env, job.work);
             let mut result = if status != sys::Status::napi_ok {
@@ -186,6 +367,8 @@ unsafe extern "C" fn complete(env: napi_env, status: sys::napi_status, data: *mu
                     "{}: the nonblocking call was cancelled",
                     job.site.name
                 )))
+            } else if let Err(e) = written {
+                Err(e)
             } else {
                 match &job.site.sig.ret {
                     ArgType::Scalar(t) => convert::to_js(env, *t, job.ret[0]),

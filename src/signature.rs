@@ -50,6 +50,10 @@ pub struct Signature {
     cif: Cif,
     /// Register plan for calls without libffi (see `direct`), when the shape allows it.
     pub direct: Option<DirectPlan>,
+    /// Takes a callback and a buffer or pointer: a JS callback may run during the call and
+    /// detach or resize a buffer C is using, so such calls refuse resizable buffers and check
+    /// their buffers after the call (see `call::BufferWatch`). Such calls take libffi's path.
+    pub watches_buffers: bool,
 }
 
 // SAFETY: the CIF is built once and only read afterwards (ffi_call takes it by pointer but
@@ -58,6 +62,17 @@ unsafe impl Send for Signature {}
 // SAFETY: as above, shared reads only.
 unsafe impl Sync for Signature {}
 
+/// The most arguments a definition may declare (C guarantees 127; libffi has no limit of
+/// its own, but every call allocates by this count, so it is bounded).
+pub const MAX_ARGS: u32 = 255;
+
+/// The most bytes of structs passed by value in one call (all struct arguments together),
+/// and the largest struct result by value. libffi copies by-value structs onto the calling
+/// thread's stack, and the C function may copy them again: 64 KiB leaves room on the
+/// smallest stacks ArkFFI's calls run on (Worker and TaskPool threads, the nonblocking
+/// worker threads; a 512 KiB stack is assumed possible). Larger structs go by pointer.
+pub const MAX_BY_VALUE: usize = 64 * 1024;
+
 impl Signature {
     pub fn new(args: Vec<ArgType>, ret: ArgType) -> FfiResult<Signature> {
         if let Some(i) = args.iter().position(|t| t.is_void()) {
@@ -65,12 +80,37 @@ impl Signature {
                 "args[{i}] is void; void is only valid in returns"
             )));
         }
+        let mut by_value = 0usize;
+        for (i, t) in args.iter().enumerate() {
+            if let ArgType::Struct(s) = t {
+                by_value += s.size;
+                if by_value > MAX_BY_VALUE {
+                    return Err(FfiError::range_error(format!(
+                        "args[{i}] is a struct of {} bytes passed by value, which makes {by_value} bytes of struct arguments; by-value structs are copied onto the thread's stack and limited to {MAX_BY_VALUE} bytes per call: pass a pointer instead (declare FFIType.ptr and pass the buffer)",
+                        s.size
+                    )));
+                }
+            }
+        }
+        if let ArgType::Struct(s) = &ret {
+            if s.size > MAX_BY_VALUE {
+                return Err(FfiError::range_error(format!(
+                    "returns is a struct of {} bytes by value; by-value structs are limited to {MAX_BY_VALUE} bytes (they are copied on the thread's stack): return it through a pointer argument instead",
+                    s.size
+                )));
+            }
+        }
         let cif = Cif::try_new(args.iter().map(|t| t.ffi_type()), ret.ffi_type()).map_err(|e| {
             FfiError::error(format!(
                 "libffi could not prepare the call interface: {e:?}"
             ))
         })?;
-        let direct = if *crate::direct::ENABLED {
+        let has = |ty: FfiType| {
+            args.iter()
+                .any(|a| matches!(a, ArgType::Scalar(t) if *t == ty))
+        };
+        let watches_buffers = has(FfiType::Callback) && (has(FfiType::Buffer) || has(FfiType::Ptr));
+        let direct = if *crate::direct::ENABLED && !watches_buffers {
             DirectPlan::new(&args, &ret)
         } else {
             None
@@ -80,6 +120,7 @@ impl Signature {
             ret,
             cif,
             direct,
+            watches_buffers,
         })
     }
 
@@ -173,6 +214,11 @@ pub unsafe fn parse_definition(
             js::Kind::Undefined => {}
             _ if js::is_array(env, args_v) => {
                 let n = js::array_len(env, args_v)?;
+                if n > MAX_ARGS {
+                    return Err(FfiError::range_error(format!(
+                        "args has {n} elements; at most {MAX_ARGS} arguments are supported"
+                    )));
+                }
                 args.reserve(n as usize);
                 for i in 0..n {
                     let t = parse_type(env, js::element(env, args_v, i)?)

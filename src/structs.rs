@@ -94,8 +94,19 @@ pub unsafe fn from_schema(env: napi_env, v: napi_value) -> Option<Arc<StructLayo
 /// # Safety
 /// `env` live; `v` a value of it.
 pub unsafe fn parse_field_type(env: napi_env, v: napi_value) -> FfiResult<FieldKind> {
+    // SAFETY: forwarded contract.
+    unsafe { parse_field_type_at(env, v, 1) }
+}
+
+/// `parse_field_type` for a field `level` levels deep (arrays of arrays nest without a
+/// StructSchema in between, and a self-referencing `{ element, length }` would recurse
+/// forever).
+unsafe fn parse_field_type_at(env: napi_env, v: napi_value, level: usize) -> FfiResult<FieldKind> {
     // SAFETY (whole body): forwarded contract.
     unsafe {
+        if level > crate::layout::MAX_NESTING {
+            return Err(FfiError::range_error(crate::layout::nesting_message(level)));
+        }
         if js::kind(env, v) == js::Kind::Number {
             return Ok(FieldKind::Scalar(signature::parse_type_code(env, v)?));
         }
@@ -112,11 +123,17 @@ pub unsafe fn parse_field_type(env: napi_env, v: napi_value) -> FfiResult<FieldK
                 if !(n.fract() == 0.0 && n >= 1.0 && n <= crate::layout::MAX_STRUCT_SIZE as f64) {
                     return Err(FfiError::range_error(format!(
                         "array length must be a whole number >= 1, got {}",
-                        js::fmt_number(n)
+                        js::describe(env, length)
                     )));
                 }
-                let element =
-                    parse_field_type(env, element).map_err(|e| e.subject("array element"))?;
+                // The subject once, at the outermost array (not once per level).
+                let element = parse_field_type_at(env, element, level + 1).map_err(|e| {
+                    if level == 1 {
+                        e.subject("array element")
+                    } else {
+                        e
+                    }
+                })?;
                 return Ok(FieldKind::Array {
                     element: Box::new(element),
                     length: n as usize,
@@ -150,9 +167,89 @@ pub unsafe fn parse_layout(env: napi_env, fields: napi_value) -> FfiResult<Struc
             let name = js::get_string(env, key).unwrap_or_default();
             let kind = parse_field_type(env, js::get_property(env, fields, key)?)
                 .map_err(|e| e.subject(&format!("field \"{name}\"")))?;
+            if 1 + kind.depth() > crate::layout::MAX_NESTING {
+                return Err(FfiError::range_error(format!(
+                    "field \"{name}\": {}",
+                    crate::layout::nesting_message(1 + kind.depth())
+                )));
+            }
             parsed.push((name, kind));
         }
         StructLayout::new(parsed).map_err(FfiError::type_error)
+    }
+}
+
+/// What a struct may be read from or written to.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// A buffer (ArrayBuffer, SharedArrayBuffer, typed array, DataView): bounds-checked.
+    Buffer,
+    /// A C address (trusted; NULL and the first page refused).
+    Address,
+    /// Either (`write`).
+    BufferOrAddress,
+}
+
+/// Where a struct is read or written: `size` bytes at `byteOffset` of a buffer
+/// (bounds-checked) or of C memory at an address (trusted, NULL and the first page refused),
+/// as `accept` allows. `what` names the function in errors.
+///
+/// # Safety
+/// `env` live; values of it.
+pub unsafe fn memory_at(
+    env: napi_env,
+    target: napi_value,
+    offset: napi_value,
+    size: usize,
+    accept: Target,
+    what: &str,
+) -> FfiResult<*mut u8> {
+    use crate::memory;
+    // SAFETY (whole body): env and values from the current call.
+    unsafe {
+        let off = memory::size_arg(
+            env,
+            offset,
+            memory::Label(what, ": byteOffset", ""),
+            Some(0),
+        )?;
+        let bytes = if accept == Target::Address {
+            Ok(None)
+        } else {
+            convert::buffer_arg(env, target)
+        };
+        match bytes {
+            Ok(Some((data, len))) => {
+                if off.checked_add(size).is_none_or(|end| end > len) {
+                    return Err(FfiError::range_error(format!(
+                        "{what}: a struct of {size} bytes at byteOffset {off} does not fit in a buffer of {len} bytes"
+                    )));
+                }
+                Ok(data.cast::<u8>().add(off))
+            }
+            Ok(None) if accept != Target::Buffer => {
+                let base = convert::bare_address(env, target).map_err(|e| {
+                    let e = e.subject(&format!("{what}: argument"));
+                    if accept == Target::Address && convert::buffer_bytes(env, target).is_some() {
+                        FfiError::type_error(format!(
+                            "{}; fromBuffer(buffer) reads a struct from a buffer",
+                            e.message()
+                        ))
+                    } else {
+                        e
+                    }
+                })?;
+                Ok(memory::checked_address(base, off, size, what)?.cast_mut())
+            }
+            _ => Err(FfiError::type_error(format!(
+                "{what}: argument must be an ArrayBuffer, SharedArrayBuffer, typed array or DataView, got {}{}",
+                js::describe(env, target),
+                match js::kind(env, target) {
+                    js::Kind::Number | js::Kind::BigInt => "; fromPtr(address) reads a struct at an address",
+                    _ => "",
+                }
+            ))),
+        }
     }
 }
 

@@ -184,7 +184,7 @@ unsafe fn handle_fn(
 }
 
 /// The library handle behind a `handle_fn` function.
-unsafe fn handle_of<const N: usize>(a: &Args<N>) -> &LibraryHandle {
+unsafe fn handle_of<const N: usize>(a: &Args<N>) -> &Arc<LibraryHandle> {
     // SAFETY: data is the Box<Arc<LibraryHandle>> attached to this function in handle_fn;
     // the function is being called, so it has not been finalized.
     unsafe { &*(a.data as *const Arc<LibraryHandle>) }
@@ -194,7 +194,17 @@ unsafe fn library_close(env: napi_env, info: napi_callback_info) -> FfiResult<na
     // SAFETY: env/info from the current call.
     unsafe {
         let a = Args::<0>::get(env, info)?;
-        handle_of(&a).close()?;
+        let lib = handle_of(&a);
+        let shared = env_state::get(env)?.shared();
+        // From a callback during a synchronous call, C code of this library may be on the
+        // stack: dlclose waits until the JS thread is out of its synchronous calls.
+        if shared.in_call() {
+            if lib.close_in_call()? {
+                shared.unload_after_calls(lib.clone());
+            }
+        } else {
+            lib.close()?;
+        }
         js::undefined(env)
     }
 }
@@ -229,8 +239,8 @@ unsafe fn cfunction(env: napi_env, info: napi_callback_info) -> FfiResult<napi_v
         let nonblocking =
             signature::flag(env, def, c"nonblocking").map_err(|e| e.context("CFunction"))?;
         let p = signature::extra(env, def, c"ptr")?;
-        let code = crate::convert::address(env, p, FfiType::Callback)
-            .map_err(|e| e.subject("CFunction: ptr"))?;
+        let code =
+            crate::convert::function_address(env, p).map_err(|e| e.subject("CFunction: ptr"))?;
         if code == 0 {
             return Err(FfiError::type_error(
                 "CFunction: ptr must be a function address, got null or 0",
@@ -354,6 +364,11 @@ pub unsafe fn register(env: napi_env, exports: napi_value) -> FfiResult<()> {
         ("structCreate", c"structCreate", struct_create_entry),
         ("structWrite", c"structWrite", struct_write_entry),
         ("structRead", c"structRead", struct_read_entry),
+        (
+            "structReadBuffer",
+            c"structReadBuffer",
+            struct_read_buffer_entry,
+        ),
         ("structOffsetOf", c"structOffsetOf", struct_offset_of_entry),
         ("releasePtr", c"releasePtr", release_ptr_entry),
         ("heldPtrCount", c"heldPtrCount", held_ptr_count_entry),
@@ -404,6 +419,7 @@ entry!(struct_layout_entry, struct_layout);
 entry!(struct_create_entry, struct_create);
 entry!(struct_write_entry, struct_write);
 entry!(struct_read_entry, struct_read);
+entry!(struct_read_buffer_entry, struct_read_buffer);
 entry!(struct_offset_of_entry, struct_offset_of);
 entry!(release_ptr_entry, release_ptr);
 entry!(held_ptr_count_entry, held_ptr_count);
@@ -475,63 +491,57 @@ unsafe fn struct_create(env: napi_env, info: napi_callback_info) -> FfiResult<na
     }
 }
 
-/// Where a struct is read or written: `size` bytes of a buffer (bounds-checked) or of C
-/// memory at an address (trusted, NULL and the first page refused).
-unsafe fn struct_memory(
-    env: napi_env,
-    target: napi_value,
-    offset: napi_value,
-    size: usize,
-    what: &str,
-) -> FfiResult<*mut u8> {
-    // SAFETY (whole body): env and values from the current call.
-    unsafe {
-        let off = memory::size_arg(
-            env,
-            offset,
-            memory::Label(what, ": byteOffset", ""),
-            Some(0),
-        )?;
-        if let Some((data, len)) = convert::buffer_bytes(env, target) {
-            if off.checked_add(size).is_none_or(|end| end > len) {
-                return Err(FfiError::range_error(format!(
-                    "{what}: a struct of {size} bytes at byteOffset {off} does not fit in a buffer of {len} bytes"
-                )));
-            }
-            return Ok(data.cast::<u8>().add(off));
-        }
-        let base = convert::address(env, target, FfiType::Ptr)
-            .map_err(|e| e.subject(&format!("{what}: argument")))?;
-        Ok(memory::checked_address(base, off, size, what)?.cast_mut())
-    }
-}
-
 /// `structWrite(handle, value, target, byteOffset?)`.
 unsafe fn struct_write(env: napi_env, info: napi_callback_info) -> FfiResult<napi_value> {
     // SAFETY (whole body): env/info from the current call; struct_memory gives size bytes.
     unsafe {
         let a = Args::<4>::get(env, info)?;
         let layout = layout_arg(env, &a, "StructSchema.write")?;
-        let at = struct_memory(env, a.at(2), a.at(3), layout.size, "StructSchema.write")?;
+        let at = structs::memory_at(
+            env,
+            a.at(2),
+            a.at(3),
+            layout.size,
+            structs::Target::BufferOrAddress,
+            "StructSchema.write",
+        )?;
         structs::write(env, &layout, a.at(1), at, "")
             .map_err(|e| e.context("StructSchema.write"))?;
         js::undefined(env)
     }
 }
 
-/// `structRead(handle, source, byteOffset?)` → a new object with the struct's fields.
+/// `structRead(handle, address, byteOffset?)` (fromPtr) → a new object with the struct's
+/// fields.
 unsafe fn struct_read(env: napi_env, info: napi_callback_info) -> FfiResult<napi_value> {
-    // SAFETY (whole body): env/info from the current call; struct_memory gives size bytes.
+    // SAFETY: env/info from the current call.
+    unsafe { struct_read_from(env, info, structs::Target::Address, "StructSchema.fromPtr") }
+}
+
+/// `structReadBuffer(handle, buffer, byteOffset?)` (fromBuffer): buffers only, bounds-checked.
+unsafe fn struct_read_buffer(env: napi_env, info: napi_callback_info) -> FfiResult<napi_value> {
+    // SAFETY: env/info from the current call.
+    unsafe {
+        struct_read_from(
+            env,
+            info,
+            structs::Target::Buffer,
+            "StructSchema.fromBuffer",
+        )
+    }
+}
+
+unsafe fn struct_read_from(
+    env: napi_env,
+    info: napi_callback_info,
+    target: structs::Target,
+    what: &str,
+) -> FfiResult<napi_value> {
+    // SAFETY (whole body): env/info from the current call; memory_at gives size bytes.
     unsafe {
         let a = Args::<3>::get(env, info)?;
-        // fromBuffer passes a buffer, fromPtr an address: name the one the user called.
-        let what = if convert::buffer_bytes(env, a.at(1)).is_some() {
-            "StructSchema.fromBuffer"
-        } else {
-            "StructSchema.fromPtr"
-        };
         let layout = layout_arg(env, &a, what)?;
-        let at = struct_memory(env, a.at(1), a.at(2), layout.size, what)?;
+        let at = structs::memory_at(env, a.at(1), a.at(2), layout.size, target, what)?;
         structs::read(env, &layout, at)
     }
 }

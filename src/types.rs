@@ -147,10 +147,10 @@ impl FfiType {
             FfiType::Void => "nothing (void)".into(),
             FfiType::Bool => "a boolean".into(),
             FfiType::F32 | FfiType::F64 => "a number".into(),
-            FfiType::Ptr => "a pointer (number, bigint, null, ArrayBuffer or typed array)".into(),
+            FfiType::Ptr => "a pointer (number, bigint, null, ArrayBuffer, SharedArrayBuffer, typed array or DataView)".into(),
             FfiType::Callback => "a function pointer (number, bigint, null or a JSCallback)".into(),
             FfiType::CString => "a string or null".into(),
-            FfiType::Buffer => "an ArrayBuffer, typed array, DataView or null".into(),
+            FfiType::Buffer => "an ArrayBuffer, SharedArrayBuffer, typed array, DataView or null".into(),
             _ => {
                 let (lo, hi) = self.int_range().unwrap_or((0, 0));
                 format!("an integer in {lo}..{hi}, as number or bigint")

@@ -10,8 +10,8 @@ export type NativeFunction = (...args: NativeValue[]) => NativeValue;
 export interface NativeLibrary {
   readonly path: string;
   readonly symbols: Record<string, NativeFunction>;
-  close(): void;
-  symbolPtr(name: string): NativePointer;
+  readonly close: () => void;
+  readonly symbolPtr: (name: string) => NativePointer;
 }
 
 /** Opens a library and binds every definition `{ args?: number[], returns?: number }`. */
@@ -45,8 +45,10 @@ export const structLayout: (fields: object) => NativeStructInfo;
 export const structCreate: (layout: NativeStruct, value: object) => ArrayBuffer;
 /** Writes `value` at `target + byteOffset` (a buffer, bounds-checked, or an address). */
 export const structWrite: (layout: NativeStruct, value: object, target: NativeBuffer | NativePointer, byteOffset?: number) => void;
-/** Reads the struct at `source + byteOffset` (a buffer, bounds-checked, or an address). */
-export const structRead: (layout: NativeStruct, source: NativeBuffer | NativePointer | null, byteOffset?: number) => object;
+/** Reads the struct at `address + byteOffset` (C memory; NULL and the first page refused). */
+export const structRead: (layout: NativeStruct, address: NativePointer | null, byteOffset?: number) => object;
+/** Reads the struct at `byteOffset` of a buffer (bounds-checked). */
+export const structReadBuffer: (layout: NativeStruct, buffer: NativeBuffer, byteOffset?: number) => object;
 /** offsetof() of a field path such as 'inner.x' or 'items[2]'. */
 export const structOffsetOf: (layout: NativeStruct, path: string) => number;
 /** Lets a held struct result go; unknown addresses are ignored. */
