@@ -19,7 +19,7 @@
 
 use std::ffi::c_void;
 use std::ptr;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use libffi::low::ffi_cif;
@@ -28,13 +28,13 @@ use napi_ohos::sys::{napi_env, napi_ref, napi_value};
 use once_cell::sync::Lazy;
 use parking_lot::Mutex;
 
-use crate::addr_map::AddrMap;
 use crate::boundary::fatal;
+use crate::convert;
 use crate::env_state;
 use crate::error::{FfiError, FfiResult};
-use crate::invoke::{free, invoke_here, release_handles, CallbackState, NO_SLOT};
+use crate::invoke::{free, invoke_here, CallbackState};
 use crate::js;
-use crate::relay::{call_js, invoke_remote};
+use crate::relay::{self, invoke_remote};
 use crate::signature::{ArgType, Signature};
 use crate::slots;
 use crate::types::FfiType;
@@ -45,16 +45,51 @@ fn thread_mark() -> usize {
     MARK.with(|m| m as *const u8 as usize)
 }
 
-/// Every open callback, by the address of its state (the JS handle holds that address).
-static LIVE: Lazy<Mutex<AddrMap<Arc<CallbackState>>>> =
-    Lazy::new(|| Mutex::new(AddrMap::default()));
+/// A callback's key (its JS handle, and the user data of its slot's closure):
+/// `serial << SLOT_BITS | slot`, a whole number below 2^53. The serial tells a callback apart
+/// from a later one in the same slot.
+const SLOT_BITS: u32 = 16;
+const _: () = assert!(slots::SLOT_COUNT <= 1 << SLOT_BITS);
+
+/// Serials of callbacks, one per `new JSCallback` (2^37 of them fit in a key).
+static SERIAL: AtomicU64 = AtomicU64::new(1);
+
+/// A slot's open callback, if any.
+type Open = Mutex<Option<Arc<CallbackState>>>;
+
+/// The open callbacks, by slot.
+static OPEN: Lazy<Box<[Open]>> =
+    Lazy::new(|| (0..slots::SLOT_COUNT).map(|_| Mutex::new(None)).collect());
+
+/// How many callbacks are open (created and not closed).
+static OPEN_COUNT: AtomicUsize = AtomicUsize::new(0);
+
+fn slot_of(key: u64) -> usize {
+    (key & ((1 << SLOT_BITS) - 1)) as usize
+}
+
+/// The open callback of `key`, if it is still open.
+fn open_state(key: u64) -> Option<Arc<CallbackState>> {
+    let open = OPEN.get(slot_of(key))?.lock();
+    open.as_ref().filter(|s| s.key == key).cloned()
+}
+
+/// Takes the open callback of `key` out of the table (it is closed from now on).
+fn take_open(key: u64, env: napi_env) -> Option<Arc<CallbackState>> {
+    let mut open = OPEN.get(slot_of(key))?.lock();
+    if !open.as_ref().is_some_and(|s| s.key == key && s.env == env) {
+        return None;
+    }
+    OPEN_COUNT.fetch_sub(1, Ordering::AcqRel);
+    open.take()
+}
 
 /// Number of callbacks created and not yet closed.
 pub fn live_count() -> usize {
-    LIVE.lock().len()
+    OPEN_COUNT.load(Ordering::Acquire)
 }
 
-/// `new JSCallback(fn, { args, returns, threadsafe })`: returns (handle key, code address).
+/// `new JSCallback(fn, { args, returns, threadsafe })`: returns (key, code address).
 ///
 /// # Safety
 /// `env` live; `func` a function of it.
@@ -63,56 +98,66 @@ pub unsafe fn create(
     func: napi_value,
     sig: Signature,
     threadsafe: bool,
-) -> FfiResult<(usize, usize)> {
-    // SAFETY (whole body): env/func belong to the current call; raw libffi and napi calls get
-    // valid arguments as commented.
+) -> FfiResult<(u64, usize)> {
+    let Ok(slot) = slots::take() else {
+        return Err(FfiError::error(format!(
+            "JSCallback: all {} callback slots are in use ({} callbacks open); close() the callbacks you no longer need",
+            slots::SLOT_COUNT,
+            live_count()
+        )));
+    };
+    // SAFETY: env/func belong to the current call.
+    let made = unsafe { make(env, func, sig, threadsafe, slot) };
+    if made.is_err() {
+        // SAFETY: the slot was taken above and is not armed or held by anything.
+        unsafe { slots::release(slot) };
+    }
+    made
+}
+
+/// The body of `create`, once a slot is taken.
+///
+/// # Safety
+/// As `create`; `slot` was taken and is armed here or given back by the caller on error.
+unsafe fn make(
+    env: napi_env,
+    func: napi_value,
+    sig: Signature,
+    threadsafe: bool,
+    slot: u32,
+) -> FfiResult<(u64, usize)> {
+    // SAFETY (whole body): env/func belong to the current call; raw napi calls get valid
+    // arguments as commented.
     unsafe {
         let shared = env_state::get(env)?.shared().clone();
+        // The env's relay of calls from other threads: one per env, shared by its threadsafe
+        // callbacks (so that making and closing one allocates nothing the event loop frees).
+        let tsfn = if threadsafe {
+            Some(relay::of_env(env)?)
+        } else {
+            None
+        };
         let mut func_ref: napi_ref = ptr::null_mut();
         js::check(
             env,
             sys::napi_create_reference(env, func, 1, &mut func_ref),
             "napi_create_reference",
         )?;
-        let mut tsfn = None;
-        if threadsafe {
-            let mut t: sys::napi_threadsafe_function = ptr::null_mut();
-            let name = js::string(env, "arkffi JSCallback")?;
-            let status = sys::napi_create_threadsafe_function(
-                env,
-                func,
-                ptr::null_mut(),
-                name,
-                0,
-                1,
-                ptr::null_mut(),
-                None,
-                ptr::null_mut(),
-                Some(call_js),
-                &mut t,
-            );
-            if status != sys::Status::napi_ok {
-                sys::napi_delete_reference(env, func_ref);
-                js::check(env, status, "napi_create_threadsafe_function")?;
-            }
-            // A callback must not keep the app's event loop alive by itself.
-            sys::napi_unref_threadsafe_function(env, t);
-            tsfn = Some(t);
-        }
+        let key = SERIAL.fetch_add(1, Ordering::Relaxed) << SLOT_BITS | u64::from(slot);
         let state = Arc::new(CallbackState {
+            key,
             sig,
             env,
             owner: thread_mark(),
             shared,
             func: func_ref,
             tsfn,
-            slot: AtomicU32::new(NO_SLOT),
+            slot,
             closed: AtomicBool::new(false),
             active: AtomicUsize::new(0),
             freed: AtomicBool::new(false),
             last_string: Mutex::new(None),
         });
-        let key = Arc::as_ptr(&state) as usize;
         // Floating-point and struct arguments may come in vector registers: the entry that
         // saves them too.
         let vector_args = state.sig.args.iter().any(|a| {
@@ -121,51 +166,49 @@ pub unsafe fn create(
                 ArgType::Struct(_) | ArgType::Scalar(FfiType::F32 | FfiType::F64)
             )
         });
-        // SAFETY: the CIF lives in state.sig, which outlives the slot (the slot is given back
-        // by free(), before the state can go); user_data is the state's key, which handler
-        // looks up in LIVE.
-        match slots::acquire(
-            state.sig.cif_ptr(),
-            handler,
-            key as *mut c_void,
-            vector_args,
-        ) {
-            Ok(slot) => state.slot.store(slot, Ordering::Release),
-            Err(slots::Exhausted) => {
-                release_handles(env, func_ref, tsfn);
-                return Err(FfiError::error(format!(
-                    "JSCallback: all {} callback slots are in use ({} callbacks open); close() the callbacks you no longer need",
-                    slots::SLOT_COUNT,
-                    live_count()
-                )));
-            }
-        }
-        let code = state.code();
-        LIVE.lock().insert(key, state);
         // When the env goes away (a Worker or TaskPool thread ends) its open callbacks are
-        // closed. Registered after the threadsafe function, so this hook runs before the
-        // engine tears that function down (hooks run in reverse order).
+        // closed. Registered after the env's relay, so this hook runs before the relay's
+        // (hooks run in reverse order).
         let status = sys::napi_add_env_cleanup_hook(env, Some(env_teardown), key as *mut c_void);
         if status != sys::Status::napi_ok {
-            close(key);
+            sys::napi_delete_reference(env, func_ref);
             js::check(env, status, "napi_add_env_cleanup_hook")?;
         }
+        // SAFETY: the CIF lives in state.sig, which outlives the slot (free() gives the slot
+        // back while the state is alive); user_data is the key, which handler looks up.
+        slots::arm(
+            slot,
+            state.sig.cif_ptr(),
+            handler,
+            key as usize as *mut c_void,
+            vector_args,
+        );
+        let code = state.code();
+        *OPEN[slot as usize].lock() = Some(state);
+        OPEN_COUNT.fetch_add(1, Ordering::AcqRel);
         Ok((key, code))
     }
 }
 
-/// `close()`: the pointer stops being valid; the trampoline, the threadsafe function and the
-/// reference to the JS function are freed (at once, or when the invocations running now end).
-/// Closing twice, or an unknown key, does nothing.
+/// `close()`: the pointer stops being valid; the slot and the reference to the JS function
+/// are given back (at once, or when the invocations running now end). Closing twice, an
+/// unknown key, or the key of another env's callback, does nothing.
 ///
 /// # Safety
-/// On the owner JS thread of the callback (the handle only exists in that env).
-pub unsafe fn close(key: usize) {
-    let Some(state) = LIVE.lock().remove(&key) else {
+/// `env` is the live env of the current call.
+pub unsafe fn close(env: napi_env, key: u64) {
+    let Some(state) = take_open(key, env) else {
         return;
     };
-    // SAFETY: owner thread; the hook was added with exactly this function and argument.
-    unsafe { sys::napi_remove_env_cleanup_hook(state.env, Some(env_teardown), key as *mut c_void) };
+    // SAFETY: owner thread (the state's env is this call's); the hook was added with exactly
+    // this function and argument.
+    unsafe {
+        sys::napi_remove_env_cleanup_hook(
+            state.env,
+            Some(env_teardown),
+            key as usize as *mut c_void,
+        )
+    };
     state.closed.store(true, Ordering::Release);
     if state.active.load(Ordering::Acquire) == 0 {
         // SAFETY: owner thread; no invocation is running.
@@ -178,20 +221,17 @@ pub unsafe fn close(key: usize) {
 /// more, and C calls after this point are the app's bug as after close()).
 unsafe extern "C" fn env_teardown(arg: *mut c_void) {
     let _ = std::panic::catch_unwind(|| {
-        let Some(state) = LIVE.lock().remove(&(arg as usize)) else {
+        let key = arg as usize as u64;
+        let Some(state) = open_state(key) else {
+            return;
+        };
+        let Some(state) = take_open(key, state.env) else {
             return;
         };
         state.closed.store(true, Ordering::Release);
         // SAFETY: the env's own thread, during its teardown: no invocation is running.
         unsafe { free(&state) };
     });
-}
-
-/// The state behind a closure's user data, with a count of its own (taken before anything
-/// else can close it on this thread; a foreign thread calling a closed callback is the app's
-/// bug, as in C).
-unsafe fn state_of(user_data: *mut c_void) -> Option<Arc<CallbackState>> {
-    LIVE.lock().get(&(user_data as usize)).cloned()
 }
 
 /// The libffi closure entry: runs on whatever thread C called the pointer from.
@@ -202,8 +242,9 @@ unsafe extern "C" fn handler(
     user_data: *mut c_void,
 ) {
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        // SAFETY: libffi passes the closure's user data (a state key).
-        let Some(state) = (unsafe { state_of(user_data) }) else {
+        // The state with a count of its own, taken before anything else can close it on this
+        // thread (a foreign thread calling a closed callback is the app's bug, as in C).
+        let Some(state) = open_state(user_data as usize as u64) else {
             fatal("a closed JSCallback was called from C: the C library kept its pointer after close()");
         };
         // SAFETY: ret/args are libffi's buffers for this call, shaped by state.sig.
@@ -225,41 +266,22 @@ unsafe extern "C" fn handler(
     }
 }
 
-/// The key of a callback handle value (an external made by `handle`), if it is one of ours
-/// and still open.
+/// The key of a callback handle value (the number made by `handle`), if it is one.
 ///
 /// # Safety
 /// `env` live; `v` a value of it.
-pub unsafe fn key_of(env: napi_env, v: napi_value) -> Option<usize> {
-    let mut data: *mut c_void = ptr::null_mut();
-    // SAFETY: fails with a status for values that are not externals.
-    if unsafe { sys::napi_get_value_external(env, v, &mut data) } != sys::Status::napi_ok {
-        return None;
-    }
-    Some(data as usize)
+pub unsafe fn key_of(env: napi_env, v: napi_value) -> Option<u64> {
+    // SAFETY: forwarded contract.
+    let n = unsafe { js::get_f64(env, v) }?;
+    convert::exact_whole(n).map(|k| k as u64)
 }
 
-/// A JS external carrying a callback's key. It never frees the callback: a JSCallback lives
-/// until close(), since C may still hold its pointer.
+/// A callback's JS handle: its key as a number (nothing for a finalizer to free). It never
+/// frees the callback: a JSCallback lives until close(), since C may still hold its pointer.
 ///
 /// # Safety
 /// `env` live.
-pub unsafe fn handle(env: napi_env, key: usize) -> FfiResult<napi_value> {
-    unsafe extern "C" fn no_op(_env: napi_env, _data: *mut c_void, _hint: *mut c_void) {}
-    let mut v = ptr::null_mut();
-    // SAFETY: env live; the data is a plain key, never dereferenced through the external.
-    unsafe {
-        js::check(
-            env,
-            sys::napi_create_external(
-                env,
-                key as *mut c_void,
-                Some(no_op),
-                ptr::null_mut(),
-                &mut v,
-            ),
-            "napi_create_external",
-        )?;
-    }
-    Ok(v)
+pub unsafe fn handle(env: napi_env, key: u64) -> FfiResult<napi_value> {
+    // SAFETY: forwarded contract.
+    unsafe { js::number(env, key as f64) }
 }

@@ -4,7 +4,7 @@
 
 use std::ffi::{c_void, CString};
 use std::ptr;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use napi_ohos::sys;
@@ -21,16 +21,18 @@ use crate::types::FfiType;
 
 /// What an open JSCallback keeps: its signature, its JS function and the slot C calls.
 pub struct CallbackState {
+    /// Its key (`callback`): its JS handle and its closure's user data.
+    pub(crate) key: u64,
     pub(crate) sig: Signature,
     /// The env and thread that own the JS function.
     pub(crate) env: napi_env,
     pub(crate) owner: usize,
     pub(crate) shared: Arc<EnvShared>,
     pub(crate) func: napi_ref,
+    /// The env's relay (`relay::of_env`), for a threadsafe callback.
     pub(crate) tsfn: Option<sys::napi_threadsafe_function>,
-    /// The slot of the table whose code is the C function pointer (NO_SLOT until it is
-    /// taken, and again once it is given back).
-    pub(crate) slot: AtomicU32,
+    /// The slot of the table whose code is the C function pointer.
+    pub(crate) slot: u32,
     pub(crate) closed: AtomicBool,
     /// Invocations running now (JS thread or queued from other threads and started).
     pub(crate) active: AtomicUsize,
@@ -46,32 +48,15 @@ unsafe impl Send for CallbackState {}
 // SAFETY: as above.
 unsafe impl Sync for CallbackState {}
 
-/// `CallbackState::slot` before a slot is taken and after it is given back.
-pub(crate) const NO_SLOT: u32 = u32::MAX;
-
 impl CallbackState {
     /// The C function pointer: the code of the callback's slot.
     pub(crate) fn code(&self) -> usize {
-        slots::code(self.slot.load(Ordering::Acquire))
+        slots::code(self.slot)
     }
 
     /// `JSCallback(0x…)`, for messages.
     pub(crate) fn name(&self) -> String {
         format!("JSCallback(0x{:x})", self.code())
-    }
-}
-
-pub(crate) unsafe fn release_handles(
-    env: napi_env,
-    func: napi_ref,
-    tsfn: Option<sys::napi_threadsafe_function>,
-) {
-    // SAFETY: handles of this env, released once.
-    unsafe {
-        sys::napi_delete_reference(env, func);
-        if let Some(t) = tsfn {
-            sys::napi_release_threadsafe_function(t, sys::ThreadsafeFunctionReleaseMode::abort);
-        }
     }
 }
 
@@ -83,14 +68,11 @@ pub(crate) unsafe fn free(state: &CallbackState) {
     if state.freed.swap(true, Ordering::AcqRel) {
         return;
     }
-    // SAFETY: the slot was taken by create and is given back once (`freed`); handles belong
-    // to the owner env, on whose thread we are.
+    // SAFETY: the slot was taken by create and is given back once (`freed`); the reference
+    // belongs to the owner env, on whose thread we are.
     unsafe {
-        let slot = state.slot.swap(NO_SLOT, Ordering::AcqRel);
-        if slot != NO_SLOT {
-            slots::release(slot);
-        }
-        release_handles(state.env, state.func, state.tsfn);
+        slots::release(state.slot);
+        sys::napi_delete_reference(state.env, state.func);
     }
 }
 

@@ -11,8 +11,10 @@ use std::time::{Duration, Instant};
 
 use napi_ohos::sys;
 use napi_ohos::sys::{napi_env, napi_value};
+use once_cell::sync::Lazy;
 use parking_lot::{Condvar, Mutex};
 
+use crate::addr_map::AddrMap;
 use crate::convert;
 use crate::env_state::Deferred;
 use crate::error::FfiResult;
@@ -138,7 +140,7 @@ pub(crate) unsafe fn invoke_remote(
 
 /// The threadsafe function's dispatcher, on the JS thread (or with a NULL env while the
 /// function is torn down).
-pub(crate) unsafe extern "C" fn call_js(
+unsafe extern "C" fn call_js(
     env: napi_env,
     _js_cb: napi_value,
     _context: *mut c_void,
@@ -215,4 +217,79 @@ fn deliver(call: &RemoteCall, bytes: Vec<u8>) {
     }
     *call.result.lock() = Some(bytes);
     call.ready.notify_all();
+}
+
+/// A threadsafe function handle that may move between threads (napi documents its call and
+/// release functions as callable from any thread).
+struct Relay(sys::napi_threadsafe_function);
+// SAFETY: see above; it is created, referenced and unreferenced on its env's thread only.
+unsafe impl Send for Relay {}
+
+/// The relay of each env that has threadsafe callbacks, by env.
+static RELAYS: Lazy<Mutex<AddrMap<Relay>>> = Lazy::new(|| Mutex::new(AddrMap::default()));
+
+/// The env's relay: one napi threadsafe function that every threadsafe callback of the env
+/// queues its calls to (the call says which callback), made on first use and released when
+/// the env is torn down. It does not keep the event loop alive.
+///
+/// # Safety
+/// `env` is the live env of the current call, on its thread.
+pub(crate) unsafe fn of_env(env: napi_env) -> FfiResult<sys::napi_threadsafe_function> {
+    let mut relays = RELAYS.lock();
+    if let Some(r) = relays.get(&(env as usize)) {
+        return Ok(r.0);
+    }
+    // SAFETY (whole body): env live, on its thread; out slots valid.
+    unsafe {
+        unsafe extern "C" fn unused(_env: napi_env, _info: sys::napi_callback_info) -> napi_value {
+            ptr::null_mut()
+        }
+        // The JS function of the threadsafe function is never called (call_js runs each
+        // callback's own function); engines differ on whether it may be absent.
+        let func = js::function(env, "arkffi relay", Some(unused), ptr::null_mut())?;
+        let name = js::string(env, "arkffi JSCallback relay")?;
+        let mut t: sys::napi_threadsafe_function = ptr::null_mut();
+        js::check(
+            env,
+            sys::napi_create_threadsafe_function(
+                env,
+                func,
+                ptr::null_mut(),
+                name,
+                0,
+                1,
+                ptr::null_mut(),
+                None,
+                ptr::null_mut(),
+                Some(call_js),
+                &mut t,
+            ),
+            "napi_create_threadsafe_function",
+        )?;
+        // Threadsafe callbacks must not keep the app's event loop alive by themselves.
+        sys::napi_unref_threadsafe_function(env, t);
+        let status = sys::napi_add_env_cleanup_hook(env, Some(env_teardown), env as *mut c_void);
+        if status != sys::Status::napi_ok {
+            sys::napi_release_threadsafe_function(t, sys::ThreadsafeFunctionReleaseMode::abort);
+            js::check(env, status, "napi_add_env_cleanup_hook")?;
+        }
+        relays.insert(env as usize, Relay(t));
+        Ok(t)
+    }
+}
+
+/// The env is torn down (after its callbacks, whose hooks were added later): calls still
+/// queued get zero results (call_js with no env), and the relay goes.
+unsafe extern "C" fn env_teardown(env: *mut c_void) {
+    let _ = std::panic::catch_unwind(|| {
+        if let Some(r) = RELAYS.lock().remove(&(env as usize)) {
+            // SAFETY: the relay is released once, here.
+            unsafe {
+                sys::napi_release_threadsafe_function(
+                    r.0,
+                    sys::ThreadsafeFunctionReleaseMode::abort,
+                )
+            };
+        }
+    });
 }

@@ -293,33 +293,33 @@ pub fn code_range() -> (usize, usize) {
 #[derive(Debug)]
 pub struct Exhausted;
 
-/// Takes a free slot and makes its stub call `fun(cif, ret, args, user_data)` through libffi.
+/// Takes a free slot (it still reaches the dead closure until [`arm`]).
+pub fn take() -> Result<u32, Exhausted> {
+    FREE.lock().pop_front().ok_or(Exhausted)
+}
+
+/// Makes the stub of slot `i` call `fun(cif, ret, args, user_data)` through libffi.
 /// `vector_args` must be true when any argument is floating-point or a struct (the entry that
-/// also saves the vector registers). Returns the slot's number.
+/// also saves the vector registers).
 ///
 /// # Safety
-/// `cif` stays valid until the slot is released; `fun` is safe to call with `user_data` for
-/// as long as the slot is held.
-pub unsafe fn acquire(
+/// `i` came from [`take`] and is not released; `cif` stays valid until the slot is released;
+/// `fun` is safe to call with `user_data` for as long as the slot is held.
+pub unsafe fn arm(
+    i: u32,
     cif: *mut ffi_cif,
     fun: unsafe extern "C" fn(*mut ffi_cif, *mut c_void, *mut *mut c_void, *mut c_void),
     user_data: *mut c_void,
     vector_args: bool,
-) -> Result<u32, Exhausted> {
-    let mut free = FREE.lock();
-    let Some(i) = free.pop_front() else {
-        return Err(Exhausted);
-    };
-    // SAFETY: slot i is ours (taken off the free list under the lock): nothing else writes its
-    // closure; a stub that C calls through a stale pointer still reads the dead closure until
-    // the store below.
+) {
+    // SAFETY: slot i is ours (taken off the free list): nothing else writes its closure; a
+    // stub that C calls through a stale pointer still reads the dead closure until the store
+    // below. The closure is reached through a raw pointer, never a reference to the table.
     unsafe {
-        let closure = (*CLOSURES.0.get()).as_mut_ptr().add(i as usize);
+        let closure = CLOSURES.0.get().cast::<ffi_closure>().add(i as usize);
         let status =
             ffi_prep_closure_loc(closure, cif, Some(fun), user_data, code(i) as *mut c_void);
         if status != ffi_status_FFI_OK {
-            free.push_front(i);
-            drop(free);
             crate::boundary::fatal(&format!(
                 "libffi could not prepare a closure (status {status})"
             ));
@@ -328,14 +328,13 @@ pub unsafe fn acquire(
         d.entry.store(entry_point(vector_args), Ordering::Relaxed);
         d.closure.store(closure, Ordering::Release);
     }
-    Ok(i)
 }
 
 /// Gives slot `i` back: its stub reaches the dead closure again, and the slot is reused after
 /// every slot freed before it.
 ///
 /// # Safety
-/// `i` came from [`acquire`] and is released once; C must not call it any more.
+/// `i` came from [`take`] and is released once; C must not call it any more.
 pub unsafe fn release(i: u32) {
     let mut free = FREE.lock();
     // SAFETY: slot i is ours until it is back on the free list.
@@ -384,11 +383,13 @@ mod tests {
         let cif = Cif::new([Type::i32(), Type::f64(), Type::i64()], Type::i64());
         // SAFETY: the cif lives to the end of the test, where the slot is released.
         unsafe {
-            let i = acquire(cif.as_raw_ptr(), add, 1000 as *mut c_void, true).unwrap();
+            let i = take().unwrap();
+            arm(i, cif.as_raw_ptr(), add, 1000 as *mut c_void, true);
             let f: extern "C" fn(i32, f64, i64) -> i64 = std::mem::transmute(code(i));
             assert_eq!(f(1, 20.5, 300), 1321);
             // A second slot with other data at the same time.
-            let j = acquire(cif.as_raw_ptr(), add, 5 as *mut c_void, true).unwrap();
+            let j = take().unwrap();
+            arm(j, cif.as_raw_ptr(), add, 5 as *mut c_void, true);
             let g: extern "C" fn(i32, f64, i64) -> i64 = std::mem::transmute(code(j));
             assert_eq!(g(1, 2.0, 3), 11);
             assert_eq!(f(0, 0.0, 0), 1000);
@@ -402,9 +403,10 @@ mod tests {
         let cif = Cif::new([Type::i32(), Type::f64(), Type::i64()], Type::i64());
         // SAFETY: as above.
         unsafe {
-            let a = acquire(cif.as_raw_ptr(), add, std::ptr::null_mut(), true).unwrap();
+            let a = take().unwrap();
+            arm(a, cif.as_raw_ptr(), add, std::ptr::null_mut(), true);
             release(a);
-            let b = acquire(cif.as_raw_ptr(), add, std::ptr::null_mut(), true).unwrap();
+            let b = take().unwrap();
             assert_ne!(a, b, "a freed slot goes to the back of the queue");
             release(b);
         }

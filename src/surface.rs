@@ -627,7 +627,7 @@ unsafe fn callback_close(env: napi_env, info: napi_callback_info) -> FfiResult<n
                 js::describe(env, a.at(0))
             ))
         })?;
-        callback::close(key);
+        callback::close(env, key);
         js::undefined(env)
     }
 }

@@ -56,8 +56,9 @@ export const releasePtr: (address: NativePointer | null) => void;
 /** How many struct results are held. */
 export const heldPtrCount: () => number;
 
-/** An opaque JSCallback handle. */
-export interface NativeCallback {}
+/** A JSCallback handle: the callback's key, a whole number (opaque to ArkTS; a number, so
+ * that no finalizer is needed to free it). */
+export type NativeCallback = number;
 export interface NativeCallbackInfo {
   readonly handle: NativeCallback;
   readonly ptr: NativePointer;
