@@ -86,6 +86,12 @@ const IMPLS = [
           opened.push(lib);
           return lib.symbols;
         },
+        // dlopen `file` without definitions, for typed lib.func calls (closed at the end).
+        lib(file) {
+          const lib = ffi.dlopen(file);
+          opened.push(lib);
+          return lib;
+        },
         // new JSCallback(fn, options) (closed at the end of the run).
         callback(fn, options) {
           const cb = new ffi.JSCallback(fn, options);
@@ -190,6 +196,21 @@ const CASES = [
     about: 'int32_t add_i32(int32_t, int32_t): two int arguments, an int result',
     arkffi: (c) => {
       const f = c.open(paths.benchlib, { add_i32: { args: [c.T.i32, c.T.i32], returns: c.T.i32 } }).add_i32;
+      return () => f(2, 3);
+    },
+    baseline: (b) => { const f = b.add_i32; return () => f(2, 3); },
+    koffi: (k) => {
+      const f = k.lib(paths.benchlib).func('int32_t add_i32(int32_t a, int32_t b)');
+      return () => f(2, 3);
+    },
+    expected: 5,
+  },
+  {
+    name: 'add_i32_func',
+    about: 'add_i32 bound by lib.func(name, C.i32, C.i32, C.i32): the same native function as lib.symbols (compare with add_i32)',
+    arkffi: (c) => {
+      const { C } = c.ffi;
+      const f = c.lib(paths.benchlib).func('add_i32', C.i32, C.i32, C.i32);
       return () => f(2, 3);
     },
     baseline: (b) => { const f = b.add_i32; return () => f(2, 3); },
@@ -333,6 +354,42 @@ const CASES = [
       };
     },
     // Objects in, an object out, one napi_get/set_named_property per field.
+    baseline: (b) => {
+      const f = b.complex_add;
+      const x = { ...COMPLEX_A };
+      const y = { ...COMPLEX_B };
+      return () => {
+        const r = f(x, y);
+        return r.real + r.imag;
+      };
+    },
+    expected: COMPLEX_A.real + COMPLEX_B.real + COMPLEX_A.imag + COMPLEX_B.imag,
+  },
+  {
+    name: 'complex_add_value',
+    about: 'complex_add through lib.func with ComplexT.value: the result as an object, read and freed in the same call (one crossing)',
+    arkffi: (c) => {
+      const { C, StructSchema } = c.ffi;
+      const ComplexT = new StructSchema({ 'real': c.T.f64, 'imag': c.T.f64 });
+      const f = c.lib(paths.benchlib).func('complex_add', ComplexT.value, ComplexT, ComplexT);
+      const a = ComplexT.create(COMPLEX_A);
+      const b = ComplexT.create(COMPLEX_B);
+      return () => {
+        const r = f(a, b);
+        return r.real + r.imag;
+      };
+    },
+    koffi: (k) => {
+      // The same struct as an anonymous koffi type (complex_t is declared by complex_add).
+      const T = k.koffi.struct({ real: 'double', imag: 'double' });
+      const f = k.lib(paths.benchlib).func('complex_add', T, [T, T]);
+      const a = { ...COMPLEX_A };
+      const b = { ...COMPLEX_B };
+      return () => {
+        const r = f(a, b);
+        return r.real + r.imag;
+      };
+    },
     baseline: (b) => {
       const f = b.complex_add;
       const x = { ...COMPLEX_A };

@@ -574,7 +574,7 @@ unsafe fn struct_result(
     // SAFETY: env of this call.
     unsafe { env_state::throw_deferred_if_any(env, &site.env)? };
     // SAFETY: the struct bytes are at the start of rvalue.
-    unsafe { held_struct(env, layout, rvalue.as_ptr().cast()) }
+    unsafe { struct_result_to_js(env, &site.sig, layout, rvalue.as_ptr().cast()) }
 }
 
 /// Copy a struct result into a block of native memory held by this env (see env_state);
@@ -592,4 +592,26 @@ pub unsafe fn held_struct(
     let address = env_state::get(env)?.hold(block);
     // SAFETY: env live.
     unsafe { convert::pointer_to_js(env, address) }
+}
+
+/// A struct result as JS: the address of a held copy (`held_struct`), or for a signature
+/// whose result is a `StructSchema.value` token, a new object read from the bytes, with
+/// nothing held (the bytes are the caller's and go when the call returns).
+///
+/// # Safety
+/// `env` live; `bytes` readable for `layout.size` bytes.
+pub unsafe fn struct_result_to_js(
+    env: napi_env,
+    sig: &Signature,
+    layout: &StructLayout,
+    bytes: *const u8,
+) -> FfiResult<napi_value> {
+    // SAFETY: forwarded contract.
+    unsafe {
+        if sig.ret_object {
+            crate::structs::read(env, layout, bytes)
+        } else {
+            held_struct(env, layout, bytes)
+        }
+    }
 }

@@ -13,7 +13,7 @@
 //! register are undefined); an f32 result is read from the low half of the f64 register.
 //! Structs, more arguments, and other targets use libffi.
 
-use crate::signature::ArgType;
+use crate::layout::ArgType;
 use crate::types::FfiType;
 
 /// Direct calls are on unless the environment variable `ARKFFI_NO_DIRECT=1` turns them off

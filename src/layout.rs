@@ -189,6 +189,33 @@ fn check_kind(kind: &FieldKind) -> Result<(), String> {
     }
 }
 
+/// The type of an argument or result: a scalar, or a struct passed by value.
+#[derive(Clone, Debug)]
+pub enum ArgType {
+    Scalar(FfiType),
+    Struct(Arc<StructLayout>),
+}
+
+impl ArgType {
+    pub fn ffi_type(&self) -> Type {
+        match self {
+            ArgType::Scalar(t) => t.ffi_type(),
+            ArgType::Struct(s) => s.ffi_type(),
+        }
+    }
+
+    pub fn name(&self) -> String {
+        match self {
+            ArgType::Scalar(t) => t.name().to_owned(),
+            ArgType::Struct(s) => format!("struct ({} bytes)", s.size),
+        }
+    }
+
+    pub fn is_void(&self) -> bool {
+        matches!(self, ArgType::Scalar(FfiType::Void))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -372,9 +372,12 @@ unsafe extern "C" fn complete(env: napi_env, status: sys::napi_status, data: *mu
             } else {
                 match &job.site.sig.ret {
                     ArgType::Scalar(t) => convert::to_js(env, *t, job.ret[0]),
-                    ArgType::Struct(layout) => {
-                        call::held_struct(env, layout, job.ret.as_ptr().cast())
-                    }
+                    ArgType::Struct(layout) => call::struct_result_to_js(
+                        env,
+                        &job.site.sig,
+                        layout,
+                        job.ret.as_ptr().cast(),
+                    ),
                 }
             };
             if let Some(lib) = &job.site.owner {

@@ -3,45 +3,17 @@
 //! libffi call interface (CIF) every later call reuses.
 
 use std::ffi::CStr;
-use std::sync::Arc;
 
 use libffi::low::ffi_cif;
-use libffi::middle::{Cif, Type};
+use libffi::middle::Cif;
 use napi_ohos::sys::{napi_env, napi_value};
 
 use crate::direct::DirectPlan;
 use crate::error::{FfiError, FfiResult};
 use crate::js;
-use crate::layout::StructLayout;
+pub use crate::layout::ArgType;
 use crate::structs;
 use crate::types::FfiType;
-
-/// The type of an argument or result: a scalar, or a struct passed by value.
-#[derive(Clone, Debug)]
-pub enum ArgType {
-    Scalar(FfiType),
-    Struct(Arc<StructLayout>),
-}
-
-impl ArgType {
-    fn ffi_type(&self) -> Type {
-        match self {
-            ArgType::Scalar(t) => t.ffi_type(),
-            ArgType::Struct(s) => s.ffi_type(),
-        }
-    }
-
-    pub fn name(&self) -> String {
-        match self {
-            ArgType::Scalar(t) => t.name().to_owned(),
-            ArgType::Struct(s) => format!("struct ({} bytes)", s.size),
-        }
-    }
-
-    pub fn is_void(&self) -> bool {
-        matches!(self, ArgType::Scalar(FfiType::Void))
-    }
-}
 
 /// The prepared shape of one C function.
 pub struct Signature {
@@ -54,6 +26,9 @@ pub struct Signature {
     /// detach or resize a buffer C is using, so such calls refuse resizable buffers and check
     /// their buffers after the call (see `call::BufferWatch`). Such calls take libffi's path.
     pub watches_buffers: bool,
+    /// A struct result is read into a new JS object inside the call (a `StructSchema.value`
+    /// token) instead of being held until `releasePtr`.
+    pub ret_object: bool,
 }
 
 // SAFETY: the CIF is built once and only read afterwards (ffi_call takes it by pointer but
@@ -121,6 +96,7 @@ impl Signature {
             cif,
             direct,
             watches_buffers,
+            ret_object: false,
         })
     }
 
@@ -137,26 +113,15 @@ impl Signature {
     }
 }
 
-/// Read one FFIType code from JS.
-///
-/// # Safety
-/// `env` live; `v` a value of it.
-pub unsafe fn parse_type_code(env: napi_env, v: napi_value) -> FfiResult<FfiType> {
-    // SAFETY: forwarded contract.
-    unsafe {
-        if let Some(code) = js::get_f64(env, v) {
-            if let Some(t) = FfiType::from_code(code) {
-                return Ok(t);
-            }
-        }
-        Err(FfiError::type_error(format!(
-            "is not an FFIType, got {}",
-            js::describe(env, v)
-        )))
-    }
-}
+/// The property of a typed token (`C.i32`, ets/src/main/ets/ctype.ets) that holds its
+/// FFIType code.
+pub const TOKEN_PROPERTY: &CStr = c"ffiType";
 
-/// Read an argument or result type: an FFIType code or a StructSchema.
+/// The property of a `StructSchema.value` token that asks for the struct result as an object.
+pub const AS_OBJECT_PROPERTY: &CStr = c"asObject";
+
+/// Read an argument or result type: an FFIType code, a typed token (`C.i32`: an object
+/// whose `ffiType` is a code) or a StructSchema (and its `.value` token).
 ///
 /// # Safety
 /// `env` live; `v` a value of it.
@@ -166,7 +131,11 @@ pub unsafe fn parse_type(env: napi_env, v: napi_value) -> FfiResult<ArgType> {
         if let Some(layout) = structs::from_schema(env, v) {
             return Ok(ArgType::Struct(layout));
         }
-        if let Some(code) = js::get_f64(env, v) {
+        let code_v = match js::kind(env, v) {
+            js::Kind::Object => js::get_named(env, v, TOKEN_PROPERTY)?,
+            _ => v,
+        };
+        if let Some(code) = js::get_f64(env, code_v) {
             if let Some(t) = FfiType::from_code(code) {
                 return Ok(ArgType::Scalar(t));
             }
@@ -238,7 +207,11 @@ pub unsafe fn parse_definition(
             js::Kind::Undefined => ArgType::Scalar(FfiType::Void),
             _ => parse_type(env, ret_v).map_err(|e| e.subject("returns"))?,
         };
-        Signature::new(args, ret)
+        let ret_object = matches!(ret, ArgType::Struct(_))
+            && flag(env, ret_v, AS_OBJECT_PROPERTY).map_err(|e| e.subject("returns"))?;
+        let mut sig = Signature::new(args, ret)?;
+        sig.ret_object = ret_object;
+        Ok(sig)
     }
 }
 
@@ -275,7 +248,8 @@ pub unsafe fn extra(env: napi_env, obj: napi_value, key: &CStr) -> FfiResult<nap
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::layout::FieldKind;
+    use crate::layout::{FieldKind, StructLayout};
+    use std::sync::Arc;
 
     fn sc(t: FfiType) -> ArgType {
         ArgType::Scalar(t)

@@ -15,7 +15,6 @@ use crate::convert::{self, Scratch};
 use crate::error::{FfiError, FfiResult};
 use crate::js;
 use crate::layout::{FieldKind, StructLayout};
-use crate::signature;
 use crate::types::FfiType;
 
 /// Addresses of the live `Box<Arc<StructLayout>>` behind our externals. A JS external that
@@ -108,7 +107,7 @@ unsafe fn parse_field_type_at(env: napi_env, v: napi_value, level: usize) -> Ffi
             return Err(FfiError::range_error(crate::layout::nesting_message(level)));
         }
         if js::kind(env, v) == js::Kind::Number {
-            return Ok(FieldKind::Scalar(signature::parse_type_code(env, v)?));
+            return Ok(FieldKind::Scalar(crate::types::parse_type_code(env, v)?));
         }
         if let Some(layout) = from_schema(env, v) {
             return Ok(FieldKind::Struct(layout));

@@ -157,6 +157,12 @@ unsafe fn dlopen(env: napi_env, info: napi_callback_info) -> FfiResult<napi_valu
             c"symbolPtr",
             handle_fn(env, "symbolPtr", symbol_ptr_entry, &handle)?,
         )?;
+        js::set_named(
+            env,
+            lib,
+            c"bind",
+            handle_fn(env, "bind", bind_entry, &handle)?,
+        )?;
         Ok(lib)
     }
 }
@@ -274,7 +280,8 @@ unsafe fn reader(env: napi_env, info: napi_callback_info) -> FfiResult<napi_valu
     // SAFETY: env/info from the current call.
     unsafe {
         let a = Args::<1>::get(env, info)?;
-        let ty = signature::parse_type_code(env, a.at(0)).map_err(|e| e.context("reader: type"))?;
+        let ty =
+            crate::types::parse_type_code(env, a.at(0)).map_err(|e| e.context("reader: type"))?;
         if matches!(ty, FfiType::Void | FfiType::CString) {
             return Err(FfiError::type_error(format!(
                 "reader: cannot read a value of type {}",
@@ -410,7 +417,7 @@ unsafe fn type_name(env: napi_env, info: napi_callback_info) -> FfiResult<napi_v
     // SAFETY: env/info from the current call.
     unsafe {
         let a = Args::<1>::get(env, info)?;
-        let ty = signature::parse_type_code(env, a.at(0)).map_err(|e| e.context("typeName"))?;
+        let ty = crate::types::parse_type_code(env, a.at(0)).map_err(|e| e.context("typeName"))?;
         js::string(env, ty.name())
     }
 }
@@ -680,5 +687,49 @@ unsafe fn callback_slot_count(env: napi_env, info: napi_callback_info) -> FfiRes
     unsafe {
         let _ = Args::<0>::get(env, info)?;
         js::number(env, crate::slots::SLOT_COUNT as f64)
+    }
+}
+
+entry!(bind_entry, library_bind);
+
+/// `lib.bind(name, { args, returns, nonblocking })`: binds one more symbol of an open
+/// library (what `Library.func` / `funcAsync` / `funcN` return): the same kind of function,
+/// the same prepared signature and call path as a symbol bound by `dlopen`.
+unsafe fn library_bind(env: napi_env, info: napi_callback_info) -> FfiResult<napi_value> {
+    // SAFETY (whole body): env/info from the current call; data is the Box<Arc<LibraryHandle>>
+    // attached to this function in handle_fn, alive while the function is being called.
+    unsafe {
+        let a = Args::<2>::get(env, info)?;
+        let handle = (*(a.data as *const Arc<LibraryHandle>)).clone();
+        let def = a.at(1);
+        let nonblocking = js::kind(env, def) == js::Kind::Object
+            && signature::flag(env, def, c"nonblocking").unwrap_or(false);
+        let what = if nonblocking {
+            "Library.funcAsync"
+        } else {
+            "Library.func"
+        };
+        let name = match js::kind(env, a.at(0)) {
+            js::Kind::String => js::get_string(env, a.at(0)).unwrap_or_default(),
+            _ => {
+                return Err(FfiError::type_error(format!(
+                    "{what}: name must be a string, got {}",
+                    js::describe(env, a.at(0))
+                )))
+            }
+        };
+        let ctx = |e: FfiError| e.context(&format!("{what}(\"{name}\")"));
+        let sig = signature::parse_definition(env, def, &["nonblocking"]).map_err(ctx)?;
+        let nonblocking = signature::flag(env, def, c"nonblocking").map_err(ctx)?;
+        let code = handle.symbol(&name).map_err(ctx)?;
+        let site = CallSite {
+            name: name.into(),
+            code,
+            sig,
+            owner: Some(handle),
+            env: env_state::get(env)?.shared().clone(),
+            nonblocking,
+        };
+        call::bind(env, site)
     }
 }

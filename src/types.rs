@@ -7,6 +7,10 @@
 use std::ffi::c_char;
 
 use libffi::middle::Type;
+use napi_ohos::sys::{napi_env, napi_value};
+
+use crate::error::{FfiError, FfiResult};
+use crate::js;
 
 /// Whether plain `char` is signed on the target (x86_64: yes; aarch64 Linux/OHOS: no).
 pub const CHAR_IS_SIGNED: bool = (c_char::MIN as i32) < 0;
@@ -185,6 +189,25 @@ impl FfiType {
                 Type::pointer()
             }
         }
+    }
+}
+
+/// Read one FFIType code from JS.
+///
+/// # Safety
+/// `env` live; `v` a value of it.
+pub unsafe fn parse_type_code(env: napi_env, v: napi_value) -> FfiResult<FfiType> {
+    // SAFETY: forwarded contract.
+    unsafe {
+        if let Some(code) = js::get_f64(env, v) {
+            if let Some(t) = FfiType::from_code(code) {
+                return Ok(t);
+            }
+        }
+        Err(FfiError::type_error(format!(
+            "is not an FFIType, got {}",
+            js::describe(env, v)
+        )))
     }
 }
 

@@ -17,7 +17,7 @@ const rows = [
   ['dlopen', 'library not found', "dlopen('/nonexistent/libx.so', {})", 'Error', /^dlopen\("\/nonexistent\/libx.so"\) failed: \/nonexistent\/libx.so: .*No such file/],
   ['dlopen', 'symbols null', 'dlopen(FIXTURE, null)', 'TypeError', /symbols must be an object .*got null/],
   ['dlopen', 'symbols an array', 'dlopen(FIXTURE, [1])', 'TypeError', /symbols must be an object .*got array/],
-  ['dlopen', 'symbols missing', 'dlopen(FIXTURE)', 'TypeError', /symbols must be an object .*got undefined/],
+  ['dlopen', 'symbols a number', 'dlopen(FIXTURE, 5)', 'TypeError', /symbols must be an object .*got number 5/],
   ['dlopen', 'symbol missing from the library', "dlopen(FIXTURE, { no_such: {} })", 'Error', /^symbol "no_such" not found in library/],
   ['dlopen', 'definition not an object', "dlopen(FIXTURE, { noop: 5 })", 'TypeError', /symbol "noop": definition must be an object/],
   ['dlopen', 'definition null', "dlopen(FIXTURE, { noop: null })", 'TypeError', /definition must be an object .*got null/],
@@ -140,6 +140,16 @@ const rows = [
   ['JSCallback', 'fn returns the wrong type', "const cb = new JSCallback(() => 'x', { args: [FFIType.i32], returns: FFIType.i32 }); lib.symbols.apply_i32(cb, 1)", 'TypeError', /returned a value that must be i32 .*got string "x"$/],
   ['JSCallback', 'fn throws', "const cb = new JSCallback(() => { throw new RangeError('mine'); }, { args: [FFIType.i32], returns: FFIType.i32 }); lib.symbols.apply_i32(cb, 1)", 'RangeError', /^mine$/],
   ['JSCallback.close', 'called twice', 'const cb = new JSCallback(() => 0, {}); cb.close(); cb.close()', null, null],
+  // typed calls
+  ['Library.func', 'symbol missing', "lib.func('no_such_symbol', C.void)", 'Error', /^Library\.func\("no_such_symbol"\): symbol "no_such_symbol" not found in library/],
+  ['Library.func', 'not a type token', "lib.func('noop', C.void, 99)", 'TypeError', /^Library\.func\("noop"\): args\[0\] is not an FFIType or a StructSchema, got number 99$/],
+  ['Library.func', 'C.void as an argument', "lib.func('noop', C.void, C.void)", 'TypeError', /^Library\.func\("noop"\): args\[0\] is void/],
+  ['Library.func', 'name not a string', 'lib.func(5, C.void)', 'TypeError', /^Library\.func: name must be a string, got number 5$/],
+  ['Library.func', 'library closed', "closed.func('noop', C.void)", 'Error', /^Library\.func\("noop"\): library ".*" is closed$/],
+  ['Library.funcAsync', 'symbol missing', "lib.funcAsync('no_such_symbol', C.void)", 'Error', /^Library\.funcAsync\("no_such_symbol"\): symbol "no_such_symbol" not found/],
+  ['cfunc', 'NULL address', 'cfunc(0, C.void)', 'TypeError', /ptr must be a function address, got null or 0/],
+  ['JSCallback.of', 'no function last', 'JSCallback.of(C.i32, C.i32)', 'TypeError', /^JSCallback\.of: the last argument must be the function to call$/],
+  ['JSCallback.of', 'a StructSchema.value token as an argument', 'JSCallback.of(C.f64, Complex.value, () => 0)', 'TypeError', /^JSCallback\.of: args\[0\] must be a C type token or a StructSchema/],
 ];
 
 const entries = rows.map(([entry, input, code, error, message]) => ({ entry, input, code, error, message }));

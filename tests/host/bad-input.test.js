@@ -12,6 +12,7 @@ const { entries, markdown } = require('./bad-input.cases');
 const prelude = `
 const A = require(process.env.HOST_BUILD);
 const { dlopen, FFIType, StructSchema, JSCallback, CFunction, getSymbolPtr, ptr, read, toArrayBuffer, CString, releasePtr } = A;
+const { C, cfunc } = A;
 const FIXTURE = process.env.FIXTURE;
 const Complex = new StructSchema({ real: FFIType.f64, imag: FFIType.f64 });
 const Arr = new StructSchema({ a: StructSchema.array(FFIType.i16, 3) });

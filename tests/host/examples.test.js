@@ -7,11 +7,24 @@ const path = require('path');
 const { fixturePath, root } = require('./helpers');
 const { buildEts } = require('../../scripts/build-ets');
 
-const built = buildEts(['quickstart', 'types', 'demo', 'structs', 'callbacks'].map((n) => path.join(root, 'examples', `${n}.ets`)));
+const built = buildEts(['quickstart', 'types', 'demo', 'structs', 'callbacks', 'definitions'].map((n) => path.join(root, 'examples', `${n}.ets`)));
 
 test('examples/quickstart.ets', async () => {
   const [quickstart] = await built;
   assert.equal(require(quickstart).quickstart('libm.so.6'), 25);
+});
+
+test('examples/definitions.ets', async () => {
+  const [, , , , , definitions] = await built;
+  assert.equal(require(definitions).withDefinitions('libm.so.6'), 25);
+});
+
+test('the examples use the typed form: no casts', () => {
+  const fs = require('fs');
+  for (const n of ['quickstart', 'types', 'demo', 'structs', 'callbacks']) {
+    const text = fs.readFileSync(path.join(root, 'examples', `${n}.ets`), 'utf8');
+    assert.doesNotMatch(text, /\bas (number|bigint|string|boolean|Pointer|Promise|FFIValue)\b/, `examples/${n}.ets`);
+  }
 });
 
 test('examples/types.ets', async () => {

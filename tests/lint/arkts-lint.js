@@ -9,7 +9,8 @@ const path = require('path');
 const ts = require('ohos-typescript');
 
 const root = path.resolve(__dirname, '..', '..');
-const SKIP_DIRS = new Set(['node_modules', 'oh_modules', 'target', '.git', 'build', '.hvigor', '.preview']);
+// must-fail/: wrong typed calls that tests/host/typed-lint.test.js checks are rejected.
+const SKIP_DIRS = new Set(['must-fail', 'node_modules', 'oh_modules', 'target', '.git', 'build', '.hvigor', '.preview']);
 
 function findEts(dir, out) {
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {

@@ -12,6 +12,8 @@ export interface NativeLibrary {
   readonly symbols: Record<string, NativeFunction>;
   readonly close: () => void;
   readonly symbolPtr: (name: string) => NativePointer;
+  /** Binds one more symbol with a definition `{ args?, returns?, nonblocking? }`. */
+  bind(name: string, definition: object): NativeFunction;
 }
 
 /** Opens a library and binds every definition `{ args?: number[], returns?: number }`. */
