@@ -22,6 +22,22 @@ if [ "$node_major" -lt 18 ]; then
   exit 1
 fi
 
+# arkffi-bindgen's Debian packages: libclang (with clang's own headers) and the headers that
+# its tests bind (zlib.h, sqlite3.h). apt-get only for what is missing, only as root.
+missing_debs=()
+for deb in libclang-14-dev zlib1g-dev libsqlite3-dev; do
+  dpkg-query -W -f='${Status}' "$deb" 2>/dev/null | grep -q 'install ok installed' || missing_debs+=("$deb")
+done
+if [ "${#missing_debs[@]}" -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing_debs[@]}"
+  else
+    echo "ArkFFI set-up: missing ${missing_debs[*]} (libclang for arkffi-bindgen, headers for its tests). Install them as root: apt-get install ${missing_debs[*]}" >&2
+    exit 1
+  fi
+fi
+
 # npm packages, exactly as locked (no install scripts are needed by any of them).
 lock_sum="$(sha256sum package-lock.json | cut -d' ' -f1)"
 if [ "$(cat node_modules/.arkffi-lock 2>/dev/null || true)" != "$lock_sum" ]; then

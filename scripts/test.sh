@@ -6,6 +6,7 @@ set -euo pipefail
 source "$(dirname "$0")/setup.sh"
 
 echo "== builds for the tests only"
+cargo build --release --locked -p arkffi-bindgen # target/release/arkffi-bindgen, for tests/host/bindgen.test.js
 # The same crate with the allocation counter (cargo feature alloc-stats), for
 # tests/host/allocations.test.js: target/host-alloc/.
 cargo build --release --locked --features alloc-stats --target-dir target/alloc-stats

@@ -31,6 +31,7 @@ struct golden_shape {
   const char *name;
   void *user;
   int64_t id;
+  int64_t stamps[2];
   size_t count;
   long delta;
   bool visible;
