@@ -622,7 +622,11 @@ impl<'a> Gen<'a> {
             let ft = f.ty();
             let (tok, array) = if ft.canonical().kind() == CXType_ConstantArray {
                 // The element as written (int64_t stays i64), unless the array is a typedef.
-                let arr = if ft.kind() == CXType_ConstantArray { ft } else { ft.canonical() };
+                let arr = if ft.kind() == CXType_ConstantArray {
+                    ft
+                } else {
+                    ft.canonical()
+                };
                 let e = arr.element();
                 if e.canonical().kind() == CXType_ConstantArray {
                     return skip(self, format!("field {fname}: multi-dimensional array"));
