@@ -199,6 +199,7 @@ int main(int argc, char **argv) {
     return 2;
   }
   library = argv[1];
+  setvbuf(stdout, NULL, _IOLBF, 0); /* in order with Rust's panic message on stderr */
 
   /* 1. Load and registration. */
   void *handle = dlopen(library, RTLD_NOW | RTLD_LOCAL);
@@ -245,6 +246,7 @@ int main(int argc, char **argv) {
   if (r || !exception_pending || strcmp(thrown_kind, "TypeError") != 0)
     return fail("__debugPanic('nope') did not throw a TypeError");
   printf("ohos-load: __debugPanic('nope') threw %s: %s\n", thrown_kind, thrown_message);
+  printf("ohos-load: calling __debugPanic('entry'): the panic message Rust prints next is expected\n");
   r = call_with_string(debug_panic, "entry");
   if (r || !exception_pending || strcmp(thrown_kind, "Error") != 0 || !strstr(thrown_message, "panic"))
     return fail("__debugPanic('entry') did not throw an Error about the panic");

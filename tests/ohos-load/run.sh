@@ -6,7 +6,7 @@
 # initialises the module against the host's minimal NAPI engine and calls __debugPanic twice
 # (an argument error; a panic caught by catch_unwind). An undefined symbol (one that neither
 # the library nor libc.so nor libace_napi.z.so defines) fails here as it would on a device
-# at `import`.
+# at `import`: each run first checks that on a control library (undefined.c).
 #
 # Usage: bash tests/ohos-load/run.sh [--abi arm64-v8a|x86_64|all]   (default: both)
 # OHOS_NDK_HOME: the NDK to build the host with; default the stand-in, target/ohos-ndk-standin
@@ -55,6 +55,15 @@ for abi in "${abis[@]}"; do
   "${cc[@]}" -shared -fPIC -Wl,-soname,libace_napi.z.so -o "$work/libace_napi.z.so" "$work/ace_napi.c"
   "${cc[@]}" -Wl,--export-dynamic -o "$work/ohos-load" tests/ohos-load/host.c
   echo "== load test $abi (musl's $loader${run[0]:+ under ${run[0]}})"
+  # The control first: a library with an undefined symbol must fail to load here.
+  "${cc[@]}" -shared -fPIC -o "$work/libundefined.so" tests/ohos-load/undefined.c
+  if control="$(env LD_LIBRARY_PATH="$work" ${run[@]+"${run[@]}"} "$work/ohos-load" "$work/libundefined.so" 2>&1)" ||
+    ! printf '%s' "$control" | grep -q 'arkffi_load_test_undefined: symbol not found'; then
+    echo "ohos-load: the control library with an undefined symbol did not fail to load as it must: $control" >&2
+    status=1
+  else
+    echo "control: a library with an undefined symbol fails to load here ($(printf '%s' "$control" | sed 's/.*failed: //'))"
+  fi
   if ! env LD_LIBRARY_PATH="$work" ${run[@]+"${run[@]}"} "$work/ohos-load" "$so"; then status=1; fi
 done
 exit "$status"
