@@ -67,10 +67,12 @@ prefix="$(cd "$prefix" && pwd)"
 driver="$("$CC" -### -c -x c /dev/null -o /dev/null 2>&1 | sed -E 's#[^ "'"'"']*/cc[A-Za-z0-9]{6}\.([a-z]+)#TMP.\1#g' || true)"
 cc1="$(printf '%s\n' "$driver" | sed -n 's/^ *"\([^"]*\)" "-cc1".*/\1/p' | head -n 1)"
 fingerprint="$({
-  cat "$CC" 2>/dev/null
+  cat "$CC" 2>/dev/null || true
   printf '%s\n' "$driver"
-  [ -n "$cc1" ] && [ -f "$cc1" ] && sha256sum <"$cc1"
-  for t in "${AR:-}" "${RANLIB:-}" "${NM:-}" "${STRIP:-}"; do [ -n "$t" ] && "$t" --version 2>/dev/null | head -n 1; done
+  if [ -n "$cc1" ] && [ -f "$cc1" ]; then sha256sum <"$cc1"; fi
+  for t in "${AR:-}" "${RANLIB:-}" "${NM:-}" "${STRIP:-}"; do
+    if [ -n "$t" ]; then "$t" --version 2>/dev/null | head -n 1 || true; fi
+  done
 } | sha256sum | cut -d' ' -f1)"
 stamp="src=$src host=$host cc=$CC compiler=$fingerprint ar=${AR:-} ranlib=${RANLIB:-} nm=${NM:-} strip=${STRIP:-} cflags=${CFLAGS:-}"
 if [ -f "$prefix/lib/libffi.a" ] && [ "$(cat "$prefix/.arkffi-stamp" 2>/dev/null)" = "$stamp" ]; then
