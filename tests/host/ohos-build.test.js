@@ -359,8 +359,10 @@ function checkFixture() {
     cc(args);
     return path.join(dir, name);
   };
+  // (With this process's flags: under the exec guard, Node runs only --jitless.)
+  const flags = process.execArgv.filter((a) => !a.startsWith('--test'));
   const check = (file, abi = 'x86_64') =>
-    run(process.execPath, [path.join(root, 'scripts', 'ohos-check-so.js'), '--abi', abi, '--ndk', path.join(dir, 'ndk'), '--readelf', 'readelf', '--nm', 'nm', file]);
+    run(process.execPath, [...flags, path.join(root, 'scripts', 'ohos-check-so.js'), '--abi', abi, '--ndk', path.join(dir, 'ndk'), '--readelf', 'readelf', '--nm', 'nm', file]);
   return { dir, build, check };
 }
 
