@@ -19,6 +19,7 @@ fn main() {
     if ohos {
         // napi-build-ohos takes the sysroot's search paths from it but does not say so.
         println!("cargo:rerun-if-env-changed=OHOS_NDK_HOME");
+        link_ohos_runtime();
     }
     if ohos || env::var_os("CARGO_FEATURE_LIBFFI_SYSTEM").is_some() {
         link_prebuilt_libffi();
@@ -33,6 +34,50 @@ fn main() {
     if !ohos {
         println!("cargo:rustc-link-arg=-Wl,--unresolved-symbols=ignore-all");
     }
+}
+
+/// What OpenHarmony builds add to the link of libarkffi.so (docs/ohos-build.md):
+/// - compiler-rt's builtins, as the NDK's clang reports them: rustc links cdylibs with
+///   `-nodefaultlibs`, so clang never adds them, and the static libffi needs one of them on
+///   aarch64 (`__clear_cache`, for its trampolines), which musl does not export; left
+///   undefined, the library fails to load (`Error relocating libarkffi.so: __clear_cache:
+///   symbol not found`). Only the members that resolve something are linked, hidden.
+/// - aarch64: PT_LOAD segments aligned to 64 KiB, so the file loads whatever the kernel's page
+///   size (4, 16 or 64 KiB; OpenHarmony's own toolchain links for 4 KiB);
+/// - a build ID, which ties the stripped library in the HAR to the unstripped one kept for
+///   symbolication.
+fn link_ohos_runtime() {
+    let ndk = env::var("OHOS_NDK_HOME").unwrap_or_default();
+    let target = env::var("TARGET").unwrap_or_default();
+    let clang = Path::new(&ndk).join("native/llvm/bin/clang");
+    let reported = std::process::Command::new(&clang)
+        .arg(format!("--target={target}"))
+        .args(["--rtlib=compiler-rt", "-print-libgcc-file-name"])
+        .output();
+    let builtins = match reported {
+        Ok(out) if out.status.success() => String::from_utf8_lossy(&out.stdout).trim().to_string(),
+        Ok(out) => fail(&format!(
+            "{} --target={target} --rtlib=compiler-rt -print-libgcc-file-name failed: {}",
+            clang.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        )),
+        Err(e) => fail(&format!(
+            "cannot run {} (OHOS_NDK_HOME={ndk}): {e}",
+            clang.display()
+        )),
+    };
+    if !Path::new(&builtins).is_file() {
+        fail(&format!(
+            "the NDK's clang reports compiler-rt's builtins for {target} at '{builtins}', \
+             which is not a file"
+        ));
+    }
+    println!("cargo:rerun-if-changed={builtins}");
+    println!("cargo:rustc-cdylib-link-arg={builtins}");
+    if env::var("CARGO_CFG_TARGET_ARCH").as_deref() == Ok("aarch64") {
+        println!("cargo:rustc-cdylib-link-arg=-Wl,-z,max-page-size=65536");
+    }
+    println!("cargo:rustc-cdylib-link-arg=-Wl,--build-id=sha1");
 }
 
 /// Puts the directory named by ARKFFI_LIBFFI_DIR, which must hold a static `libffi.a` and no

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds libarkffi.so for OpenHarmony / HarmonyOS and puts it where the HAR package expects
 # it: ets/libs/arm64-v8a/ (devices, aarch64-unknown-linux-ohos) and ets/libs/x86_64/ (the
-# emulator, x86_64-unknown-linux-ohos). docs/ohos-build.md explains every step.
+# emulator, x86_64-unknown-linux-ohos), stripped and checked (scripts/ohos-check-so.js); the
+# unstripped library stays in target/ohos/<abi>/unstripped/. docs/ohos-build.md explains it.
 #
 # Usage: bash scripts/build-ohos.sh [--abi arm64-v8a|x86_64|all] [--debug] [--check]
 #   --abi     the ABI to build; repeat it for several; default: all (both)
@@ -12,13 +13,16 @@
 # native/sysroot), e.g. <DevEco Studio>/sdk/default/openharmony; the Rust targets
 # (rustup target add aarch64-unknown-linux-ohos x86_64-unknown-linux-ohos); make and Node.js.
 # Stops before building anything when one of them is missing, and says what to install.
+# ARKFFI_OHOS_BUILD_STD=1: build the Rust standard library from its source instead
+# (cargo -Zbuild-std, with RUSTC_BOOTSTRAP=1; needs rust-src and the cargo of the same
+# release as rustc; CARGO and RUSTC name them when they are not the ones on PATH).
 set -euo pipefail
 # OHOS_NDK_HOME may be relative to where the script was started: make it absolute first.
 ndk="${OHOS_NDK_HOME:-}"
 if [ -n "$ndk" ] && [ -d "$ndk" ]; then ndk="$(cd "$ndk" && pwd)"; fi
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; }
 
 abis=()
 profile=release
@@ -49,7 +53,13 @@ libffi_host() { case "$1" in arm64-v8a) echo aarch64-linux-musl ;; x86_64) echo 
 # ---- Check everything first, report every missing piece at once, build nothing if any.
 problems=()
 rustc="${RUSTC:-rustc}"
-for tool in cargo "$rustc" node make; do
+cargo="${CARGO:-cargo}"
+build_std="${ARKFFI_OHOS_BUILD_STD:-0}"
+case "$build_std" in
+  0|1) ;;
+  *) problems+=("ARKFFI_OHOS_BUILD_STD is '$build_std'; it takes 1 (build the standard library from source) or 0 (the default: use the installed one).") ;;
+esac
+for tool in "$cargo" "$rustc" node make; do
   command -v "$tool" >/dev/null 2>&1 || problems+=("'$tool' is not installed.")
 done
 llvm=""
@@ -69,13 +79,34 @@ else
   done
   [ -d "$ndk/native/sysroot/usr/include" ] ||
     problems+=("$ndk/native/sysroot is missing or incomplete: OHOS_NDK_HOME must hold the SDK's native component (native/sysroot).")
+  # compiler-rt's builtins, which build.rs links in (rustc links with -nodefaultlibs).
+  if [ -x "$llvm/clang" ]; then
+    for abi in "${abis[@]}"; do
+      t="$(rust_target "$abi")"
+      rt="$("$llvm/clang" --target="$t" --rtlib=compiler-rt -print-libgcc-file-name 2>/dev/null || true)"
+      [ -n "$rt" ] && [ -f "$rt" ] ||
+        problems+=("$llvm/clang does not report compiler-rt's builtins for $t (--rtlib=compiler-rt -print-libgcc-file-name gave '${rt}'): the NDK is incomplete.")
+    done
+  fi
 fi
-if command -v "$rustc" >/dev/null 2>&1; then
+if ! command -v "$rustc" >/dev/null 2>&1; then
+  :
+elif [ "$build_std" = 1 ]; then
+  # The standard library is built from source by cargo (-Zbuild-std): that needs its source
+  # next to this rustc, and the cargo of the same release.
+  library="$("$rustc" --print sysroot)/lib/rustlib/src/rust/library"
+  [ -f "$library/std/Cargo.toml" ] ||
+    problems+=("ARKFFI_OHOS_BUILD_STD=1 needs the source of the Rust standard library of $("$rustc" -V), which is not in $library: rustup component add rust-src (or, for Debian's rustc-web, apt-get install rust-web-src)")
+  rustc_release="$("$rustc" -V | cut -d' ' -f2 | cut -d. -f1,2)"
+  cargo_release="$("$cargo" -V 2>/dev/null | cut -d' ' -f2 | cut -d. -f1,2)"
+  [ "$rustc_release" = "$cargo_release" ] ||
+    problems+=("ARKFFI_OHOS_BUILD_STD=1 needs the cargo of the same release as rustc ($("$rustc" -V)), not $("$cargo" -V 2>/dev/null): set CARGO (and RUSTC) to the pair, e.g. CARGO=/usr/bin/cargo RUSTC=/usr/bin/rustc")
+else
   for abi in "${abis[@]}"; do
     t="$(rust_target "$abi")"
     libdir="$("$rustc" --print target-libdir --target "$t" 2>/dev/null || true)"
     if [ -z "$libdir" ] || ! ls "$libdir"/libcore-*.rlib >/dev/null 2>&1; then
-      problems+=("The Rust standard library for $t is not installed: rustup target add $t")
+      problems+=("The Rust standard library for $t is not installed: rustup target add $t (or build it from source with ARKFFI_OHOS_BUILD_STD=1, see docs/ohos-build.md)")
     fi
   done
 fi
@@ -90,7 +121,7 @@ echo "OpenHarmony toolchain: $llvm/clang, sysroot $ndk/native/sysroot; Rust targ
 [ "$check_only" = 0 ] || exit 0
 
 # ---- Build each ABI.
-cargo fetch --locked >/dev/null
+"$cargo" fetch --locked >/dev/null
 for abi in "${abis[@]}"; do
   t="$(rust_target "$abi")"
   T="$(echo "$t" | tr 'a-z-' 'A-Z_')"  # CARGO_TARGET_<T>_LINKER
@@ -109,28 +140,35 @@ EOF
   CC="$work/bin/clang" AR="$llvm/llvm-ar" RANLIB="$llvm/llvm-ranlib" NM="$llvm/llvm-nm" \
     STRIP="$llvm/llvm-strip" bash scripts/ohos-libffi.sh --host "$(libffi_host "$abi")" --prefix "$work/libffi"
 
-  echo "== cargo build --target $t ($profile)"
   flags=(--locked --target "$t")
   [ "$profile" = release ] && flags+=(--release)
-  env OHOS_NDK_HOME="$ndk" ARKFFI_LIBFFI_DIR="$work/libffi/lib" \
+  std=()
+  if [ "$build_std" = 1 ]; then
+    # The standard library from source, with unwinding (catch_unwind keeps panics out of the
+    # engine's frames). Cargo builds it into target/<rust target>/ and reuses it next time.
+    flags+=(-Zbuild-std=std,panic_unwind)
+    std=(RUSTC_BOOTSTRAP=1 "RUSTC=$rustc")
+  fi
+  echo "== cargo build --target $t ($profile$([ "$build_std" = 1 ] && echo ', standard library from source'))"
+  env ${std[@]+"${std[@]}"} OHOS_NDK_HOME="$ndk" ARKFFI_LIBFFI_DIR="$work/libffi/lib" \
     "CARGO_TARGET_${T}_LINKER=$work/bin/clang" "CC_${t_}=$work/bin/clang" "AR_${t_}=$llvm/llvm-ar" \
-    cargo build "${flags[@]}"
+    "$cargo" build "${flags[@]}"
 
-  so="target/$t/$profile/libarkffi.so"
-  dynamic="$("$llvm/llvm-readelf" -d "$so")"  # a failure of readelf stops the script here
-  needed="$(echo "$dynamic" | grep NEEDED || true)"
-  if echo "$needed" | grep -q 'libffi'; then
-    echo "build-ohos.sh: $so depends on a shared libffi; it must be linked in statically:" >&2
-    echo "$needed" >&2
+  # The library as linked (with its symbol table: kept for symbolication), the stripped copy
+  # that ships, and the checks of what ships (scripts/ohos-check-so.js). A library that fails
+  # them does not reach ets/libs/.
+  built="target/$t/$profile/libarkffi.so"
+  unstripped="$work/unstripped/libarkffi.so"
+  stripped="$work/libarkffi.so"
+  mkdir -p "$work/unstripped" "ets/libs/$abi"
+  rm -f "ets/libs/$abi/libarkffi.so"
+  cp "$built" "$unstripped"
+  "$llvm/llvm-strip" --strip-all -o "$stripped" "$unstripped"
+  if ! node scripts/ohos-check-so.js --abi "$abi" --ndk "$ndk" "$stripped"; then
+    echo "build-ohos.sh: $built (linked for $abi) fails the checks above; nothing was copied to ets/libs/$abi/" >&2
     exit 1
   fi
-  if ! echo "$needed" | grep -q 'libace_napi.z.so'; then
-    echo "build-ohos.sh: $so does not link libace_napi.z.so (the OpenHarmony NAPI):" >&2
-    echo "$needed" >&2
-    exit 1
-  fi
-  mkdir -p "ets/libs/$abi"
-  cp "$so" "ets/libs/$abi/libarkffi.so"
-  echo "ets/libs/$abi/libarkffi.so ($(wc -c <"$so") bytes; needs:" \
-    "$(echo "$needed" | sed 's/.*\[\(.*\)\]/\1/' | tr '\n' ' '))"
+  cp "$stripped" "ets/libs/$abi/libarkffi.so"
+  echo "ets/libs/$abi/libarkffi.so: $(wc -c <"$stripped") bytes stripped (unstripped, for symbolication:" \
+    "$unstripped, $(wc -c <"$unstripped") bytes, build ID $("$llvm/llvm-readelf" -n "$unstripped" | sed -n 's/.*Build ID: //p'))"
 done

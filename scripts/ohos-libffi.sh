@@ -58,9 +58,23 @@ fi
 
 mkdir -p "$prefix"
 prefix="$(cd "$prefix" && pwd)"
-# What the result depends on: the source, the host, the compiler (the wrapper's text names the
-# SDK it runs, and its version line) and the tools and flags.
-stamp="src=$src host=$host cc=$CC [$(cat "$CC" 2>/dev/null | tr '\n' ' ')] [$("$CC" --version 2>/dev/null | head -n 1)] ar=${AR:-} ranlib=${RANLIB:-} nm=${NM:-} strip=${STRIP:-} cflags=${CFLAGS:-}"
+# What the result depends on: the source, the host, the tools and flags, and the compiler:
+# the wrapper's text, and what the driver does with it — its full command for compiling C
+# (`-###`: the real compiler, its target, sysroot, include paths, defines, whatever script
+# sits in between) and a hash of the compiler it runs. So a changed NDK, or a changed
+# stand-in NDK behind the same path, rebuilds libffi.
+# (gcc names temporary files in it: those names are masked.)
+driver="$("$CC" -### -c -x c /dev/null -o /dev/null 2>&1 | sed -E 's#[^ "'"'"']*/cc[A-Za-z0-9]{6}\.([a-z]+)#TMP.\1#g' || true)"
+cc1="$(printf '%s\n' "$driver" | sed -n 's/^ *"\([^"]*\)" "-cc1".*/\1/p' | head -n 1)"
+fingerprint="$({
+  cat "$CC" 2>/dev/null || true
+  printf '%s\n' "$driver"
+  if [ -n "$cc1" ] && [ -f "$cc1" ]; then sha256sum <"$cc1"; fi
+  for t in "${AR:-}" "${RANLIB:-}" "${NM:-}" "${STRIP:-}"; do
+    if [ -n "$t" ]; then "$t" --version 2>/dev/null | head -n 1 || true; fi
+  done
+} | sha256sum | cut -d' ' -f1)"
+stamp="src=$src host=$host cc=$CC compiler=$fingerprint ar=${AR:-} ranlib=${RANLIB:-} nm=${NM:-} strip=${STRIP:-} cflags=${CFLAGS:-}"
 if [ -f "$prefix/lib/libffi.a" ] && [ "$(cat "$prefix/.arkffi-stamp" 2>/dev/null)" = "$stamp" ]; then
   echo "libffi for $host is up to date in $prefix"
   exit 0
