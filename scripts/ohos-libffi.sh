@@ -14,11 +14,13 @@
 #   Environment: CC (required: the target C compiler); AR, RANLIB, NM, STRIP, CFLAGS (optional).
 # Result: <dir>/lib/libffi.a and <dir>/include/ffi.h; no shared library. The build is
 # skipped when <dir> already holds one made from the same source, host, CC and CFLAGS.
-# Fails if the result would not use static trampolines (FFI_EXEC_STATIC_TRAMP): HarmonyOS
-# forbids apps to map anonymous memory executable, so closures must use them.
+# Fails if the result would not use static trampolines (FFI_EXEC_STATIC_TRAMP): ArkFFI does
+# not use libffi's closure allocator (JSCallback pointers are compiled-in slots), and with
+# them that allocator, if anything ever called it, would not map executable anonymous memory,
+# which HarmonyOS forbids.
 set -euo pipefail
 
-usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; }
 
 host=""
 prefix=""
@@ -99,8 +101,8 @@ echo "== libffi ($(basename "$(dirname "$src")")) for $host with $CC"
 config_h="$(find "$build" -path "$build/msvc_build" -prune -o -name fficonfig.h -print | head -n 1)"
 if [ -z "$config_h" ] || ! grep -q '^#define FFI_EXEC_STATIC_TRAMP 1' "$config_h"; then
   echo "ohos-libffi.sh: this libffi build for $host does not use static trampolines" \
-    "(FFI_EXEC_STATIC_TRAMP is not 1 in ${config_h:-fficonfig.h}); JSCallback would need executable" \
-    "anonymous memory, which HarmonyOS forbids" >&2
+    "(FFI_EXEC_STATIC_TRAMP is not 1 in ${config_h:-fficonfig.h}); its closure allocator would" \
+    "map executable anonymous memory, which HarmonyOS forbids" >&2
   exit 1
 fi
 rm -f "$prefix"/lib/libffi.so* "$prefix"/lib/libffi.la
