@@ -28,4 +28,16 @@ function runNode(script, { env = {}, args = [] } = {}) {
   return { status: r.status, signal: r.signal, stdout: r.stdout.trim(), stderr: r.stderr };
 }
 
-module.exports = { arkffi: require(hostBuild), fixturePath, guardPath, hostBuild, root, runNode };
+const arkffi = require(hostBuild);
+
+// Whether plain `char` is signed in the target's C ABI (x86_64: signed; aarch64: unsigned), as
+// the C compiler that built the fixture library says. Tests take ABI-dependent expectations
+// from the target, not from a list of architectures.
+function charIsSigned() {
+  const lib = arkffi.dlopen(fixturePath, { char_is_signed: { returns: arkffi.FFIType.i32 } });
+  const signed = lib.symbols.char_is_signed() === 1;
+  lib.close();
+  return signed;
+}
+
+module.exports = { arkffi, charIsSigned, fixturePath, guardPath, hostBuild, root, runNode };

@@ -19,16 +19,21 @@ const open = () => dlopen(fixturePath, {
 
 test('a 200 ms C call does not block the JS thread', async () => {
   const lib = open();
+  // Had the call blocked the JS thread, it would return only after C's 200 ms, and `await`
+  // would resume (a microtask) before any timer. How many 10 ms ticks fit in the 200 ms is a
+  // matter of CPU time (fewer on a loaded machine or under emulation), not of blocking.
   let ticks = 0;
   const timer = setInterval(() => ticks++, 10);
   const t0 = Date.now();
   const p = lib.symbols.slow_add(2, 3, 200);
+  const returnedAfter = Date.now() - t0;
   assert.ok(p instanceof Promise);
+  assert.ok(returnedAfter < 200, `the call returned before C finished (after ${returnedAfter} ms)`);
   assert.equal(lib.symbols.add_i32(1, 1), 2, 'synchronous calls go on meanwhile');
   assert.equal(await p, 5);
   clearInterval(timer);
   assert.ok(Date.now() - t0 >= 190);
-  assert.ok(ticks >= 8, `the timer kept ticking (${ticks} ticks)`);
+  assert.ok(ticks >= 1, `the timer kept ticking while C ran (${ticks} ticks)`);
   lib.close();
 });
 

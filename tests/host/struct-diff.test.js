@@ -10,12 +10,13 @@ const { execFileSync } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { arkffi } = require('./helpers');
+const { arkffi, charIsSigned } = require('./helpers');
 const { dlopen, FFIType: T, StructSchema, releasePtr, heldPtrCount, getSymbolPtr, read } = arkffi;
 
 const SEED = Number(process.env.ARKFFI_DIFF_SEED || 20261124);
 const COUNT = Number(process.env.ARKFFI_DIFF_COUNT || 80);
-const CHAR_SIGNED = process.arch === 'x64';
+// Plain char is signed or not as the target's C ABI says (the compiler of the fixtures).
+const CHAR_SIGNED = charIsSigned();
 
 function prng(seed) {
   let a = seed >>> 0;
