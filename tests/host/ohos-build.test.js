@@ -301,7 +301,9 @@ test('build-ohos.sh rejects unknown options and ABIs, and documents itself', () 
   assert.match(r.stdout, /OHOS_NDK_HOME/);
 });
 
-// ---- scripts/ohos-check-so.js, on libraries made here with cc (x86_64): one that keeps every
+// ---- scripts/ohos-check-so.js, on libraries made here with the machine's own cc (x86_64,
+// whatever architecture this Node runs on: the checker is a desktop tool that reads ELF
+// files, and its x86_64 rules are the ones these libraries can break): one that keeps every
 // rule, and one per broken rule. The "NDK" is a directory with a libc.so and a
 // libace_napi.z.so of a few functions; the tools are binutils' readelf and nm.
 
@@ -340,7 +342,7 @@ function checkFixture() {
   const lib = path.join(dir, 'ndk', 'native', 'sysroot', 'usr', 'lib', 'x86_64-linux-ohos');
   fs.mkdirSync(lib, { recursive: true });
   const cc = (args) => {
-    const r = run(process.env.CC || 'cc', args, { cwd: dir });
+    const r = run('cc', args, { cwd: dir });
     assert.equal(r.status, 0, `cc ${args.join(' ')}: ${r.stderr}`);
   };
   fs.writeFileSync(path.join(dir, 'libc.c'), 'void *malloc(unsigned long n) { (void)n; return 0; }\n');
