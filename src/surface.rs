@@ -367,6 +367,7 @@ pub unsafe fn register(env: napi_env, exports: napi_value) -> FfiResult<()> {
         ("toArrayBuffer", c"toArrayBuffer", to_array_buffer_entry),
         ("readCString", c"readCString", read_c_string_entry),
         ("typeName", c"typeName", type_name_entry),
+        ("errno", c"errno", errno_entry),
         ("structLayout", c"structLayout", struct_layout_entry),
         ("structCreate", c"structCreate", struct_create_entry),
         ("structWrite", c"structWrite", struct_write_entry),
@@ -410,6 +411,18 @@ pub unsafe fn register(env: napi_env, exports: napi_value) -> FfiResult<()> {
 }
 
 entry!(type_name_entry, type_name);
+entry!(errno_entry, errno);
+
+/// `errno()`: C's `errno` right after the most recent synchronous FFI call of this JS thread
+/// returned (kept by the call path, see `EnvShared::leave`). Nonblocking calls do not change
+/// it: their C runs on a worker thread, whose errno is its own.
+unsafe fn errno(env: napi_env, info: napi_callback_info) -> FfiResult<napi_value> {
+    // SAFETY: env/info from the current call.
+    unsafe {
+        let _ = Args::<0>::get(env, info)?;
+        js::number(env, env_state::get(env)?.shared().errno() as f64)
+    }
+}
 
 /// `typeName(code)`: the canonical name of a type code (used by the package's messages and
 /// to check that the ArkTS enum and the native table agree).

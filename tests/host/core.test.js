@@ -14,7 +14,7 @@ function open(defs) {
 test('the package exports exactly its public names', () => {
   assert.deepEqual(Object.keys(arkffi).sort(), [
     'C', 'CFunction', 'CString', 'CType', 'FFIType', 'JSCallback', 'Library', 'MemoryReader', 'StructArray', 'StructSchema',
-    'StructValue', 'cfunc', 'dlopen', 'getSymbolPtr', 'heldPtrCount', 'ptr', 'read', 'releasePtr', 'toArrayBuffer',
+    'StructValue', 'cfunc', 'dlopen', 'errno', 'getSymbolPtr', 'heldPtrCount', 'ptr', 'read', 'releasePtr', 'toArrayBuffer',
   ]);
 });
 

@@ -32,6 +32,8 @@ export const toArrayBuffer: (ptr: NativePointer | null, byteOffset: number | und
 export const readCString: (ptr: NativePointer | null, byteOffset?: number, byteLength?: number) => string;
 /** The canonical name of an FFIType code. */
 export const typeName: (type: number) => string;
+/** C's errno right after the most recent synchronous call of this thread returned. */
+export const errno: () => number;
 
 /** An opaque native struct layout (the handle inside a StructSchema). */
 export interface NativeStruct {}
