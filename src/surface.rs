@@ -90,6 +90,8 @@ entry!(close_entry, library_close);
 entry!(symbol_ptr_entry, library_symbol_ptr);
 entry!(ptr_entry, buffer_ptr);
 entry!(reader_entry, reader);
+entry!(writer_entry, writer);
+entry!(view_entry, view);
 entry!(to_array_buffer_entry, to_array_buffer);
 entry!(read_c_string_entry, read_c_string);
 
@@ -336,6 +338,77 @@ const READ_ENTRIES: [Entry; FfiType::ALL.len()] = [
     read_entry_of::<20>,
 ];
 
+/// `writer(type)` → a native function `(ptr, byteOffset, value)` that writes one value of
+/// that type (`write.i32` & co. in memory.ets); one entry per type, as `reader`.
+unsafe fn writer(env: napi_env, info: napi_callback_info) -> FfiResult<napi_value> {
+    // SAFETY: env/info from the current call.
+    unsafe {
+        let a = Args::<1>::get(env, info)?;
+        let ty =
+            crate::types::parse_type_code(env, a.at(0)).map_err(|e| e.context("writer: type"))?;
+        if matches!(ty, FfiType::Void | FfiType::CString) {
+            return Err(FfiError::type_error(format!(
+                "writer: cannot write a value of type {}",
+                ty.name()
+            )));
+        }
+        let entry = FfiType::ALL
+            .iter()
+            .position(|t| *t == ty)
+            .and_then(|i| WRITE_ENTRIES.get(i))
+            .ok_or_else(|| FfiError::error(format!("writer: {} has no entry", ty.name())))?;
+        js::function(env, ty.name(), Some(*entry), ptr::null_mut())
+    }
+}
+
+/// The function `writer` makes for `FfiType::ALL[I]`.
+unsafe extern "C" fn write_entry_of<const I: usize>(
+    env: napi_env,
+    info: napi_callback_info,
+) -> napi_value {
+    // SAFETY: called by the engine with this call's env and info.
+    unsafe {
+        guard(env, || {
+            let a = Args::<3>::get(env, info)?;
+            memory::write(env, FfiType::ALL[I], a.at(0), a.at(1), a.at(2))?;
+            js::undefined(env)
+        })
+    }
+}
+
+/// One write entry per `FfiType::ALL` index (void and CString ones are never handed out).
+const WRITE_ENTRIES: [Entry; FfiType::ALL.len()] = [
+    write_entry_of::<0>,
+    write_entry_of::<1>,
+    write_entry_of::<2>,
+    write_entry_of::<3>,
+    write_entry_of::<4>,
+    write_entry_of::<5>,
+    write_entry_of::<6>,
+    write_entry_of::<7>,
+    write_entry_of::<8>,
+    write_entry_of::<9>,
+    write_entry_of::<10>,
+    write_entry_of::<11>,
+    write_entry_of::<12>,
+    write_entry_of::<13>,
+    write_entry_of::<14>,
+    write_entry_of::<15>,
+    write_entry_of::<16>,
+    write_entry_of::<17>,
+    write_entry_of::<18>,
+    write_entry_of::<19>,
+    write_entry_of::<20>,
+];
+
+unsafe fn view(env: napi_env, info: napi_callback_info) -> FfiResult<napi_value> {
+    // SAFETY: env/info from the current call.
+    unsafe {
+        let a = Args::<3>::get(env, info)?;
+        memory::view(env, a.at(0), a.at(1), a.at(2))
+    }
+}
+
 unsafe fn to_array_buffer(env: napi_env, info: napi_callback_info) -> FfiResult<napi_value> {
     // SAFETY: env/info from the current call.
     unsafe {
@@ -364,6 +437,8 @@ pub unsafe fn register(env: napi_env, exports: napi_value) -> FfiResult<()> {
         ("cfunction", c"cfunction", cfunction_entry),
         ("ptr", c"ptr", ptr_entry),
         ("reader", c"reader", reader_entry),
+        ("writer", c"writer", writer_entry),
+        ("view", c"view", view_entry),
         ("toArrayBuffer", c"toArrayBuffer", to_array_buffer_entry),
         ("readCString", c"readCString", read_c_string_entry),
         ("typeName", c"typeName", type_name_entry),
