@@ -484,7 +484,7 @@ pub unsafe fn convert_args(
                 ArgType::Scalar(t) => {
                     convert::to_c(env, *t, v, slot, scratch).map(|()| (slot as *mut u64).cast())
                 }
-                ArgType::Struct(layout) => struct_argument(env, layout, v),
+                ArgType::Struct(layout) => struct_argument(env, layout, v, scratch),
             }
         };
         match converted {
@@ -526,22 +526,30 @@ pub unsafe fn ffi(site: &CallSite, rvalue: *mut c_void, ptrs: &mut [*mut c_void]
 }
 
 /// A struct argument: the bytes of the buffer made by `StructSchema.create()` (any buffer
-/// of exactly the struct's size), passed without a copy.
+/// of exactly the struct's size), passed without a copy; or a plain object with the struct's
+/// fields, written as `create()` writes it into bytes of the call's `scratch`.
 unsafe fn struct_argument(
     env: napi_env,
     layout: &StructLayout,
     v: napi_value,
+    scratch: &mut Scratch,
 ) -> FfiResult<*mut c_void> {
     // SAFETY: env/v of the current call.
     unsafe {
         match convert::buffer_arg(env, v) {
             Ok(Some((data, len))) if len == layout.size && !data.is_null() => Ok(data),
+            Ok(None) if js::kind(env, v) == js::Kind::Object && !js::is_array(env, v) => {
+                let at = scratch.bytes(layout.size, layout.align);
+                // SAFETY: `at` has layout.size writable bytes, alive as long as `scratch`.
+                crate::structs::write(env, layout, v, at, "")?;
+                Ok(at.cast())
+            }
             Ok(Some((_, len))) => Err(FfiError::type_error(format!(
                 "must be a struct of {} bytes (the ArrayBuffer of StructSchema.create()), got a buffer of {len} bytes",
                 layout.size
             ))),
             _ => Err(FfiError::type_error(format!(
-                "must be a struct of {} bytes (the ArrayBuffer of StructSchema.create()), got {}",
+                "must be a struct of {} bytes (an object with its fields, or the ArrayBuffer of StructSchema.create()), got {}",
                 layout.size,
                 js::describe(env, v)
             ))),

@@ -63,7 +63,9 @@ const rows = [
   ['bound function', 'closed JSCallback for callback', 'const cb = new JSCallback((x) => x, { args: [FFIType.i32], returns: FFIType.i32 }); cb.close(); lib.symbols.apply_i32(cb, 1)', 'Error', /^apply_i32: args\[0\] is a closed JSCallback/],
   ['bound function', 'call after close()', 'closed.symbols.add_i32(1, 2)', 'Error', /^add_i32: library ".*" is closed$/],
   ['bound function', 'struct argument of the wrong size', 'lib.symbols.complex_abs2(new ArrayBuffer(8))', 'TypeError', /must be a struct of 16 bytes .*got a buffer of 8 bytes$/],
-  ['bound function', 'object instead of a struct buffer', 'lib.symbols.complex_abs2({ real: 1, imag: 2 })', 'TypeError', /must be a struct of 16 bytes .*got object$/],
+  ['bound function', 'array instead of a struct', 'lib.symbols.complex_abs2([1, 2])', 'TypeError', /must be a struct of 16 bytes \(an object with its fields, or the ArrayBuffer of StructSchema.create\(\)\), got array$/],
+  ['bound function', 'struct as a plain object (accepted)', 'lib.symbols.complex_abs2({ real: 1, imag: 2 })', null, null],
+  ['bound function', 'struct object with a field of the wrong type', "lib.symbols.complex_abs2({ real: 'x' })", 'TypeError', /^complex_abs2: args\[0\] field "real" must be f64 \(a number\), got string "x"$/],
   ['nonblocking function', 'any bad argument', "lib.symbols.slow_add('x', 1, 0)", 'rejects TypeError', /^slow_add: args\[0\] must be i32/],
   ['nonblocking function', 'call after close()', 'closed.symbols.slow_add(1, 1, 0)', 'rejects Error', /is closed$/],
   // Library
