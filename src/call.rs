@@ -59,6 +59,8 @@ pub unsafe fn bind(env: napi_env, site: CallSite) -> FfiResult<napi_value> {
     let name = site.name.clone();
     let cb: sys::napi_callback = if site.nonblocking {
         Some(crate::nonblocking::invoke)
+    } else if site.sig.variadic.is_some() {
+        Some(crate::variadic::invoke)
     } else if site.sig.direct.is_some() {
         direct_entry(site.sig.args.len())
     } else {

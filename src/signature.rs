@@ -29,6 +29,9 @@ pub struct Signature {
     /// A struct result is read into a new JS object inside the call (a `StructSchema.value`
     /// token) instead of being held until `releasePtr`.
     pub ret_object: bool,
+    /// A variadic function (`variadic: true`): `args` are its fixed parameters, and its
+    /// prepared interfaces per list of extra types (see `variadic`).
+    pub variadic: Option<crate::variadic::Cache>,
 }
 
 // SAFETY: the CIF is built once and only read afterwards (ffi_call takes it by pointer but
@@ -97,6 +100,7 @@ impl Signature {
             direct,
             watches_buffers,
             ret_object: false,
+            variadic: None,
         })
     }
 
@@ -211,6 +215,16 @@ pub unsafe fn parse_definition(
             && flag(env, ret_v, AS_OBJECT_PROPERTY).map_err(|e| e.subject("returns"))?;
         let mut sig = Signature::new(args, ret)?;
         sig.ret_object = ret_object;
+        if extra_keys.contains(&"variadic") && flag(env, def, c"variadic")? {
+            if matches!(sig.ret, ArgType::Struct(_)) {
+                return Err(FfiError::type_error(
+                    "a variadic function returns a scalar here (returns is a StructSchema): return the struct through a pointer argument",
+                ));
+            }
+            // Variadic calls always go through libffi's variadic interfaces.
+            sig.direct = None;
+            sig.variadic = Some(crate::variadic::Cache::default());
+        }
         Ok(sig)
     }
 }

@@ -125,7 +125,8 @@ unsafe fn dlopen(env: napi_env, info: napi_callback_info) -> FfiResult<napi_valu
             let name = js::get_string(env, key).unwrap_or_default();
             let def = js::get_property(env, defs, key)?;
             let ctx = |e: FfiError| e.context(&format!("dlopen(\"{path}\"): symbol \"{name}\""));
-            let sig = signature::parse_definition(env, def, &["nonblocking"]).map_err(ctx)?;
+            let sig =
+                signature::parse_definition(env, def, &["nonblocking", "variadic"]).map_err(ctx)?;
             let nonblocking = signature::flag(env, def, c"nonblocking").map_err(ctx)?;
             prepared.push((key, name, sig, nonblocking));
         }
@@ -242,7 +243,7 @@ unsafe fn cfunction(env: napi_env, info: napi_callback_info) -> FfiResult<napi_v
     unsafe {
         let a = Args::<1>::get(env, info)?;
         let def = a.at(0);
-        let sig = signature::parse_definition(env, def, &["ptr", "nonblocking"])
+        let sig = signature::parse_definition(env, def, &["ptr", "nonblocking", "variadic"])
             .map_err(|e| e.context("CFunction"))?;
         let nonblocking =
             signature::flag(env, def, c"nonblocking").map_err(|e| e.context("CFunction"))?;
@@ -807,7 +808,8 @@ unsafe fn library_bind(env: napi_env, info: napi_callback_info) -> FfiResult<nap
             }
         };
         let ctx = |e: FfiError| e.context(&format!("{what}(\"{name}\")"));
-        let sig = signature::parse_definition(env, def, &["nonblocking"]).map_err(ctx)?;
+        let sig =
+            signature::parse_definition(env, def, &["nonblocking", "variadic"]).map_err(ctx)?;
         let nonblocking = signature::flag(env, def, c"nonblocking").map_err(ctx)?;
         let code = handle.symbol(&name).map_err(ctx)?;
         let site = CallSite {

@@ -39,6 +39,7 @@ const lib = dlopen(process.env.FIXTURE, {
   int_to_ptr: { args: [T.usize], returns: T.ptr },
   apply_i32: { args: [T.callback, T.i32], returns: T.i32 },
   complex_abs2: { args: [Complex], returns: T.f64 },
+  sum_doubles: { args: [T.i32], returns: T.f64, variadic: true },
 });
 const s = lib.symbols;
 const ints = new Int32Array([1, 2, 3, 4]);
@@ -70,6 +71,7 @@ const cases = {
   read_i64_bigint: () => read.i64(intsAddress, 4),
   struct_from_object: () => s.complex_abs2({ real: 3, imag: 4 }),
   write_i32: () => write.i32(intsAddress, 4, 7),
+  variadic_cached: () => s.sum_doubles(2, T.f64, 1.5, T.f32, 2),
   control_long_string: () => s.str_len(long),
 };
 const out = {};

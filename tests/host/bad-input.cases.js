@@ -34,6 +34,13 @@ const rows = [
   ['dlopen', 'a fake StructSchema', "dlopen(FIXTURE, { noop: { args: [{ nativeLayout: {} }] } })", 'TypeError', /is not an FFIType or a StructSchema, got object/],
   ['dlopen', 'nonblocking not a boolean', "dlopen(FIXTURE, { noop: { nonblocking: 1 } })", 'TypeError', /nonblocking must be a boolean, got number 1/],
   // calls
+  ['variadic function', 'fewer than the fixed arguments', 'lib.symbols.sum_doubles()', 'TypeError', /^sum_doubles expects at least 1 argument \(then a type and a value per variadic argument\), got 0$/],
+  ['variadic function', 'odd number of extra values (a type without its value)', 'lib.symbols.sum_doubles(1, FFIType.f64)', 'TypeError', /^sum_doubles: variadic arguments come in \(type, value\) pairs after the 1 fixed argument: args\[1\], a type, has no value after it$/],
+  ['variadic function', 'a type that is not an FFIType', "lib.symbols.sum_doubles(1, 'f64', 1)", 'TypeError', /^sum_doubles: args\[1\] must be the FFIType of a variadic argument \(then its value\), got string "f64"$/],
+  ['variadic function', 'a struct as a variadic type', 'lib.symbols.sum_doubles(1, Complex, Complex.create({}))', 'TypeError', /^sum_doubles: args\[1\] is a StructSchema: structs are not variadic arguments/],
+  ['variadic function', 'a value out of its type\'s range', 'lib.symbols.sum_doubles(1, FFIType.u8, 256)', 'RangeError', /^sum_doubles: args\[2\] must be u8 .*got number 256$/],
+  ['variadic function', 'variadic not a boolean', 'dlopen(FIXTURE, { sum_doubles: { variadic: 1 } })', 'TypeError', /variadic must be a boolean, got number 1/],
+  ['variadic function', 'a struct result', 'dlopen(FIXTURE, { sum_doubles: { returns: Complex, variadic: true } })', 'TypeError', /a variadic function returns a scalar here/],
   ['bound function', 'too few arguments', 'lib.symbols.add_i32(1)', 'TypeError', /^add_i32 expects 2 arguments, got 1$/],
   ['bound function', 'too many arguments', 'lib.symbols.add_i32(1, 2, 3)', 'TypeError', /^add_i32 expects 2 arguments, got 3$/],
   ['bound function', 'string for an integer', "lib.symbols.add_i32('1', 2)", 'TypeError', /^add_i32: args\[0\] must be i32 \(an integer in -2147483648\.\.2147483647, as number or bigint\), got string "1"$/],

@@ -24,7 +24,7 @@ const defs = {
   id_ptr: { args: [FFIType.ptr], returns: FFIType.ptr }, sum_i32: { args: [FFIType.buffer, FFIType.usize], returns: FFIType.i64 },
   apply_i32: { args: [FFIType.callback, FFIType.i32], returns: FFIType.i32 }, complex_abs2: { args: [Complex], returns: FFIType.f64 },
   slow_add: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32, nonblocking: true },
-  static_ints: { returns: FFIType.ptr }, noop: {},
+  static_ints: { returns: FFIType.ptr }, noop: {}, sum_doubles: { args: [FFIType.i32], returns: FFIType.f64, variadic: true },
 };
 const lib = dlopen(FIXTURE, defs);
 const closed = dlopen(FIXTURE, defs);
