@@ -156,10 +156,10 @@ unsafe fn queue(
             ..
         } = &mut *job;
         let converted = if site.sig.variadic.is_some() {
-            crate::variadic::convert(env, &site, &argv, slots, ptrs, _scratch, false)
+            crate::variadic::convert(env, &site, &argv, slots, ptrs, _scratch, None)
                 .map(|p| *variadic = Some(p))
         } else {
-            call::convert_args(env, &site, &argv, slots, ptrs, _scratch)
+            call::convert_args(env, &site, &argv, slots, ptrs, _scratch, None)
         };
         // Keep every object argument alive until the call completes.
         for &v in &argv {

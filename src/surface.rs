@@ -703,7 +703,7 @@ unsafe fn callback_create(env: napi_env, info: napi_callback_info) -> FfiResult<
             .map_err(|e| e.context("JSCallback"))?;
         let threadsafe =
             signature::flag(env, def, c"threadsafe").map_err(|e| e.context("JSCallback"))?;
-        let (key, code) = callback::create(env, a.at(0), sig, threadsafe)?;
+        let (key, code) = callback::create(env, a.at(0), Arc::new(sig), threadsafe)?;
         let out = js::object(env)?;
         js::set_named(env, out, c"handle", callback::handle(env, key)?)?;
         js::set_named(env, out, c"ptr", convert::pointer_to_js(env, code)?)?;

@@ -129,9 +129,9 @@ fn promote_slot(declared: FfiType, slot: u64) -> u64 {
 /// Check the count and types of a variadic call's arguments, convert them all into
 /// `slots`/`ptrs` (the fixed ones by the signature, the extra values by their declared
 /// types, promoted), and return the call interface for them. `slots` and `ptrs` have room
-/// for the fixed arguments plus one per pair. `buffers_ok`: extra `ptr` / `buffer` values may
-/// be JS buffers (false for nonblocking calls, whose buffer copies cover the fixed
-/// arguments only).
+/// for the fixed arguments plus one per pair. `made`: the per-call callbacks of a
+/// synchronous call; None for a nonblocking call, whose extra `ptr` / `buffer` values must be
+/// addresses (its buffer copies cover the fixed arguments only).
 ///
 /// # Safety
 /// `env` live; `argv` the call's values.
@@ -142,8 +142,11 @@ pub unsafe fn convert(
     slots: &mut [u64],
     ptrs: &mut [*mut c_void],
     scratch: &mut Scratch,
-    buffers_ok: bool,
+    made: Option<&mut call::CallCallbacks>,
 ) -> FfiResult<Arc<Prepared>> {
+    // Synchronous calls make per-call callbacks (`made`) and lend buffers to C; nonblocking
+    // calls do neither for their extra arguments.
+    let buffers_ok = made.is_some();
     let Some(cache) = &site.sig.variadic else {
         return Err(FfiError::error(format!(
             "{}: internal error: not variadic",
@@ -172,6 +175,7 @@ pub unsafe fn convert(
             &mut slots[..n],
             &mut ptrs[..n],
             scratch,
+            made,
         )?
     };
     for j in 0..pairs {
@@ -302,8 +306,9 @@ unsafe fn call_sync(env: napi_env, info: napi_callback_info) -> FfiResult<napi_v
         (&mut heap_slots, &mut heap_ptrs)
     };
     let mut scratch = Scratch::new(&site.env.arena);
+    let mut made = call::CallCallbacks::new(env);
     // SAFETY: env/argv of this call.
-    let prepared = unsafe { convert(env, site, argv, slots, ptrs, &mut scratch, true)? };
+    let prepared = unsafe { convert(env, site, argv, slots, ptrs, &mut scratch, Some(&mut made))? };
     call::still_open(site)?;
     let ArgType::Scalar(ret_ty) = site.sig.ret else {
         return Err(FfiError::error(format!(

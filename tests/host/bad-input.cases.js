@@ -34,6 +34,10 @@ const rows = [
   ['dlopen', 'a fake StructSchema', "dlopen(FIXTURE, { noop: { args: [{ nativeLayout: {} }] } })", 'TypeError', /is not an FFIType or a StructSchema, got object/],
   ['dlopen', 'nonblocking not a boolean', "dlopen(FIXTURE, { noop: { nonblocking: 1 } })", 'TypeError', /nonblocking must be a boolean, got number 1/],
   // calls
+  ['CallbackType', 'a plain function where no CallbackType is declared', 'lib.symbols.apply_i32((x) => x, 1)', 'TypeError', /^apply_i32: args\[0\] must be callback/],
+  ['CallbackType', 'a bad signature', 'dlopen(FIXTURE, { apply_i32: { args: [new CallbackType({ args: [99] })] } })', 'TypeError', /args\[0\] \(CallbackType\): args\[0\] is not an FFIType or a StructSchema, got number 99/],
+  ['CallbackType', 'a plain function throws', 'dlopen(FIXTURE, { apply_i32: { args: [new CallbackType({ args: [FFIType.i32], returns: FFIType.i32 }), FFIType.i32], returns: FFIType.i32 } }).symbols.apply_i32(() => { throw new Error(\'cb\') }, 1)', 'Error', /^cb$/],
+  ['CallbackType', 'a plain function for a nonblocking call', 'dlopen(FIXTURE, { apply_i32: { args: [new CallbackType({ args: [FFIType.i32], returns: FFIType.i32 }), FFIType.i32], returns: FFIType.i32, nonblocking: true } }).symbols.apply_i32((x) => x, 1)', 'rejects TypeError', /^apply_i32: args\[0\] is a function: a plain function is a callback for one synchronous call/],
   ['variadic function', 'fewer than the fixed arguments', 'lib.symbols.sum_doubles()', 'TypeError', /^sum_doubles expects at least 1 argument \(then a type and a value per variadic argument\), got 0$/],
   ['variadic function', 'odd number of extra values (a type without its value)', 'lib.symbols.sum_doubles(1, FFIType.f64)', 'TypeError', /^sum_doubles: variadic arguments come in \(type, value\) pairs after the 1 fixed argument: args\[1\], a type, has no value after it$/],
   ['variadic function', 'a type that is not an FFIType', "lib.symbols.sum_doubles(1, 'f64', 1)", 'TypeError', /^sum_doubles: args\[1\] must be the FFIType of a variadic argument \(then its value\), got string "f64"$/],
