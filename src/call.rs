@@ -59,6 +59,8 @@ pub unsafe fn bind(env: napi_env, site: CallSite) -> FfiResult<napi_value> {
     let name = site.name.clone();
     let cb: sys::napi_callback = if site.nonblocking {
         Some(crate::nonblocking::invoke)
+    } else if site.sig.variadic.is_some() {
+        Some(crate::variadic::invoke)
     } else if site.sig.direct.is_some() {
         direct_entry(site.sig.args.len())
     } else {
@@ -359,8 +361,10 @@ unsafe fn run(
     ptrs: &mut [*mut c_void],
 ) -> FfiResult<napi_value> {
     let mut scratch = Scratch::new(&site.env.arena);
+    // Declared after `scratch`, so dropped (closed) before it.
+    let mut made = CallCallbacks::new(env);
     // SAFETY: argv holds this call's arguments.
-    unsafe { convert_args(env, site, argv, slots, ptrs, &mut scratch)? };
+    unsafe { convert_args(env, site, argv, slots, ptrs, &mut scratch, Some(&mut made))? };
     let mut watch = BufferWatch::new();
     if site.sig.watches_buffers {
         // SAFETY: argv holds this call's arguments.
@@ -475,16 +479,25 @@ pub unsafe fn convert_args(
     slots: &mut [u64],
     ptrs: &mut [*mut c_void],
     scratch: &mut Scratch,
+    mut made: Option<&mut CallCallbacks>,
 ) -> FfiResult<()> {
     let cells = argv.iter().zip(slots.iter_mut()).zip(ptrs.iter_mut());
     for (i, (ty, ((&v, slot), p))) in site.sig.args.iter().zip(cells).enumerate() {
         // SAFETY: v is an argument of this call.
         let converted = unsafe {
             match ty {
+                ArgType::Scalar(crate::types::FfiType::Callback)
+                    if site.sig.call_callbacks.is_some()
+                        && js::kind(env, v) == js::Kind::Function =>
+                {
+                    call_callback(env, site, i, v, made.as_deref_mut())
+                        .map(|code| *slot = code as u64)
+                        .map(|()| (slot as *mut u64).cast())
+                }
                 ArgType::Scalar(t) => {
                     convert::to_c(env, *t, v, slot, scratch).map(|()| (slot as *mut u64).cast())
                 }
-                ArgType::Struct(layout) => struct_argument(env, layout, v),
+                ArgType::Struct(layout) => struct_argument(env, layout, v, scratch),
             }
         };
         match converted {
@@ -493,6 +506,76 @@ pub unsafe fn convert_args(
         }
     }
     Ok(())
+}
+
+/// The callbacks a call made for its plain-function arguments (`CallbackType` parameters):
+/// closed when the call is over (when this is dropped), whatever happened.
+pub struct CallCallbacks {
+    env: napi_env,
+    keys: [u64; 4],
+    n: usize,
+    more: Vec<u64>,
+}
+
+impl CallCallbacks {
+    pub fn new(env: napi_env) -> Self {
+        CallCallbacks {
+            env,
+            keys: [0; 4],
+            n: 0,
+            more: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, key: u64) {
+        if self.n < self.keys.len() {
+            self.keys[self.n] = key;
+            self.n += 1;
+        } else {
+            self.more.push(key);
+        }
+    }
+}
+
+impl Drop for CallCallbacks {
+    fn drop(&mut self) {
+        for &key in self.keys[..self.n].iter().chain(&self.more) {
+            // SAFETY: made by `call_callback` on this env's thread during the call, which is
+            // over (a C library must not keep a per-call callback: the README says so).
+            unsafe { crate::callback::close(self.env, key) };
+        }
+    }
+}
+
+/// A plain JS function for `CallbackType` parameter `i`: a callback of its signature, open
+/// until the call returns (`made` closes it).
+///
+/// # Safety
+/// `env` live; `v` a function of this call.
+#[cold]
+unsafe fn call_callback(
+    env: napi_env,
+    site: &CallSite,
+    i: usize,
+    v: napi_value,
+    made: Option<&mut CallCallbacks>,
+) -> FfiResult<usize> {
+    let sig = site
+        .sig
+        .call_callbacks
+        .as_ref()
+        .and_then(|c| c.get(i).cloned().flatten());
+    let (Some(sig), Some(made)) = (sig, made) else {
+        return Err(FfiError::type_error(if site.nonblocking {
+            "is a function: a plain function is a callback for one synchronous call; a nonblocking call takes a threadsafe JSCallback (JSCallback.ofThreadsafe) or an address"
+        } else {
+            "is a function: only a CallbackType parameter takes a plain function; pass a JSCallback or an address, or declare the parameter as new CallbackType({ args, returns })"
+        }));
+    };
+    // SAFETY: env/v of this call.
+    let (key, code) = unsafe { crate::callback::create(env, v, sig, false)? };
+    made.push(key);
+    Ok(code)
 }
 
 /// A synchronous call on the JS thread: the env's depth counter says so while C runs (JS
@@ -526,22 +609,30 @@ pub unsafe fn ffi(site: &CallSite, rvalue: *mut c_void, ptrs: &mut [*mut c_void]
 }
 
 /// A struct argument: the bytes of the buffer made by `StructSchema.create()` (any buffer
-/// of exactly the struct's size), passed without a copy.
+/// of exactly the struct's size), passed without a copy; or a plain object with the struct's
+/// fields, written as `create()` writes it into bytes of the call's `scratch`.
 unsafe fn struct_argument(
     env: napi_env,
     layout: &StructLayout,
     v: napi_value,
+    scratch: &mut Scratch,
 ) -> FfiResult<*mut c_void> {
     // SAFETY: env/v of the current call.
     unsafe {
         match convert::buffer_arg(env, v) {
             Ok(Some((data, len))) if len == layout.size && !data.is_null() => Ok(data),
+            Ok(None) if js::kind(env, v) == js::Kind::Object && !js::is_array(env, v) => {
+                let at = scratch.bytes(layout.size, layout.align);
+                // SAFETY: `at` has layout.size writable bytes, alive as long as `scratch`.
+                crate::structs::write(env, layout, v, at, "")?;
+                Ok(at.cast())
+            }
             Ok(Some((_, len))) => Err(FfiError::type_error(format!(
                 "must be a struct of {} bytes (the ArrayBuffer of StructSchema.create()), got a buffer of {len} bytes",
                 layout.size
             ))),
             _ => Err(FfiError::type_error(format!(
-                "must be a struct of {} bytes (the ArrayBuffer of StructSchema.create()), got {}",
+                "must be a struct of {} bytes (an object with its fields, or the ArrayBuffer of StructSchema.create()), got {}",
                 layout.size,
                 js::describe(env, v)
             ))),

@@ -96,7 +96,7 @@ pub fn live_count() -> usize {
 pub unsafe fn create(
     env: napi_env,
     func: napi_value,
-    sig: Signature,
+    sig: Arc<Signature>,
     threadsafe: bool,
 ) -> FfiResult<(u64, usize)> {
     let Ok(slot) = slots::take() else {
@@ -122,7 +122,7 @@ pub unsafe fn create(
 unsafe fn make(
     env: napi_env,
     func: napi_value,
-    sig: Signature,
+    sig: Arc<Signature>,
     threadsafe: bool,
     slot: u32,
 ) -> FfiResult<(u64, usize)> {

@@ -67,6 +67,41 @@ impl<'a> Scratch<'a> {
     }
 }
 
+impl Scratch<'_> {
+    /// `size` zeroed bytes aligned to `align` (a power of two) that live as long as the
+    /// Scratch: a struct argument written from a plain object. In the arena while it has room
+    /// (no allocation), else on the heap. Taken from the arena before the caller writes into
+    /// them, so calls made meanwhile (by getters) stack above them.
+    pub fn bytes(&mut self, size: usize, align: usize) -> *mut u8 {
+        if let Some(arena) = self.arena {
+            let used = arena.used.get();
+            let base = arena.buf.get().cast::<u8>();
+            // SAFETY: used <= STRING_ARENA: the pointer is inside the arena or one past it.
+            let skew = unsafe { base.add(used) }.align_offset(align);
+            if let Some(end) = used
+                .checked_add(skew)
+                .and_then(|s| s.checked_add(size))
+                .filter(|end| *end <= STRING_ARENA)
+            {
+                arena.used.set(end);
+                // SAFETY: [used + skew, end) lies inside the arena, which only this thread
+                // uses (see StringArena) and which nothing else holds now.
+                unsafe {
+                    let p = base.add(used + skew);
+                    ptr::write_bytes(p, 0, size);
+                    return p;
+                }
+            }
+        }
+        let mut heap = vec![0u8; size + align].into_boxed_slice();
+        let skew = heap.as_ptr().align_offset(align).min(align);
+        // SAFETY: skew <= align, so [skew, skew + size) is inside the size + align bytes.
+        let p = unsafe { heap.as_mut_ptr().add(skew) };
+        self.long.push(heap);
+        p
+    }
+}
+
 impl Scratch<'static> {
     /// Heap-only storage: for conversions that may move to or outlive another thread
     /// (nonblocking calls), or that never see strings.

@@ -11,7 +11,7 @@
 use std::cell::RefCell;
 use std::ffi::c_void;
 use std::ptr;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use napi_ohos::sys;
@@ -23,6 +23,19 @@ use crate::convert::StringArena;
 use crate::error::{FfiError, FfiResult};
 use crate::js;
 use crate::library::LibraryHandle;
+
+extern "C" {
+    /// The address of the calling thread's `errno` (glibc and musl, so OpenHarmony too).
+    fn __errno_location() -> *mut std::ffi::c_int;
+}
+
+/// The calling thread's C `errno`: one libc call and one load.
+#[inline(always)]
+fn c_errno() -> i32 {
+    // SAFETY: __errno_location has no preconditions and returns the calling thread's errno,
+    // valid for the thread's lifetime.
+    unsafe { *__errno_location() }
+}
 
 #[derive(Default)]
 pub struct EnvState {
@@ -99,6 +112,9 @@ pub struct EnvShared {
     unloads: Mutex<Vec<Arc<LibraryHandle>>>,
     /// C strings of the JS thread's synchronous calls (that thread only).
     pub arena: StringArena,
+    /// C's `errno` right after the JS thread's most recent synchronous call returned
+    /// (`errno()`), read by `leave`.
+    errno: AtomicI32,
 }
 
 impl EnvShared {
@@ -111,8 +127,12 @@ impl EnvShared {
             .store(self.started.load(Ordering::Relaxed) + 1, Ordering::Release);
     }
 
+    /// Leave a synchronous FFI call: called right after the C function returns, so the first
+    /// thing it does is to keep C's `errno` (one thread-local read and one store; nothing
+    /// else runs on this thread in between that could change it).
     #[inline]
     pub fn leave(&self) {
+        self.errno.store(c_errno(), Ordering::Relaxed);
         self.depth
             .store(self.depth.load(Ordering::Relaxed) - 1, Ordering::Release);
     }
@@ -120,6 +140,11 @@ impl EnvShared {
     /// `Some(call number)` while the JS thread is inside a synchronous FFI call.
     pub fn current_call(&self) -> Option<u64> {
         (self.depth.load(Ordering::Acquire) > 0).then(|| self.started.load(Ordering::Acquire))
+    }
+
+    /// `errno` as the most recent synchronous call of the JS thread left it.
+    pub fn errno(&self) -> i32 {
+        self.errno.load(Ordering::Relaxed)
     }
 
     pub fn in_call(&self) -> bool {

@@ -23,7 +23,7 @@ use crate::types::FfiType;
 pub struct CallbackState {
     /// Its key (`callback`): its JS handle and its closure's user data.
     pub(crate) key: u64,
-    pub(crate) sig: Signature,
+    pub(crate) sig: Arc<Signature>,
     /// The env and thread that own the JS function.
     pub(crate) env: napi_env,
     pub(crate) owner: usize,

@@ -32,6 +32,7 @@ pub mod slots;
 pub mod structs;
 pub mod surface;
 pub mod types;
+pub mod variadic;
 
 #[cfg_attr(test, allow(dead_code))]
 mod register {

@@ -75,6 +75,28 @@ pub fn checked_address(
     len: usize,
     what: impl Display,
 ) -> FfiResult<*const u8> {
+    checked_access(base, offset, len, what, Access::Read)
+}
+
+/// What is done at a checked address (for the messages of refusals).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Read,
+    Write,
+}
+
+/// `checked_address` for an access of the given kind.
+pub fn checked_access(
+    base: usize,
+    offset: usize,
+    len: usize,
+    what: impl Display,
+    access: Access,
+) -> FfiResult<*const u8> {
+    let (verb, able) = match access {
+        Access::Read => ("read", "readable"),
+        Access::Write => ("write", "writable"),
+    };
     let start = base
         .checked_add(offset)
         .filter(|a| a.checked_add(len).is_some())
@@ -85,14 +107,14 @@ pub fn checked_address(
         })?;
     if base == 0 {
         return Err(FfiError::error(format!(
-            "{what}: cannot read through a NULL pointer"
+            "{what}: cannot {verb} through a NULL pointer"
         )));
     }
     // A base in the first page is never a pointer (a NULL struct pointer plus a field
     // offset, a small integer): refused whatever the offset.
     if base < FIRST_VALID_ADDRESS || start < FIRST_VALID_ADDRESS {
         return Err(FfiError::error(format!(
-            "{what}: address 0x{base:x} is not readable memory"
+            "{what}: address 0x{base:x} is not {able} memory"
         )));
     }
     Ok(start as *const u8)
@@ -172,6 +194,96 @@ pub unsafe fn read(
             },
             raw,
         )
+    }
+}
+
+/// `write.<type>(ptr, byteOffset, value)`: one value into C memory, converted by the rules
+/// of arguments (`convert::to_c`), with the checks of `read`.
+///
+/// # Safety
+/// `env` live; values of it. The address must be writable for the type's size: that is the
+/// user's promise, as in C (NULL and the first page are refused).
+#[inline(always)] // into each type's entry (surface::WRITE_ENTRIES), where `ty` is a constant
+pub unsafe fn write(
+    env: napi_env,
+    ty: FfiType,
+    p: napi_value,
+    offset: napi_value,
+    value: napi_value,
+) -> FfiResult<()> {
+    let what = Label("write.", ty.name(), "");
+    // SAFETY (whole body): env/values forwarded; the write address contract is the user's.
+    unsafe {
+        let base =
+            convert::bare_address(env, p).map_err(|e| e.subject(&format!("{what}: argument 0")))?;
+        let off = size_arg(
+            env,
+            offset,
+            Label("write.", ty.name(), ": byteOffset"),
+            Some(0),
+        )?;
+        let at = checked_access(base, off, ty.size(), what, Access::Write)?.cast_mut();
+        let mut slot = 0u64;
+        // Strings are not among the written types: the scratch stays unused.
+        convert::to_c(env, ty, value, &mut slot, &mut convert::Scratch::heap())
+            .map_err(|e| e.subject(&format!("{what}: value")))?;
+        match ty.size() {
+            1 => ptr::write_unaligned(at, slot as u8),
+            2 => ptr::write_unaligned(at.cast::<u16>(), slot as u16),
+            4 => ptr::write_unaligned(at.cast::<u32>(), slot as u32),
+            8 => ptr::write_unaligned(at.cast::<u64>(), slot),
+            _ => {
+                return Err(FfiError::type_error(format!(
+                    "{what} is not a writable type"
+                )))
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The longest view: OpenHarmony's engine keeps an external ArrayBuffer's length in an
+/// `int32_t`.
+pub const MAX_VIEW: usize = i32::MAX as usize;
+
+/// `view(ptr, byteOffset, byteLength)`: an ArrayBuffer over the C memory itself (an external
+/// ArrayBuffer: no copy; writes go to C). ArkFFI never frees the memory, and has no
+/// finalizer for it: the C memory must outlive the view.
+///
+/// # Safety
+/// `env` live; values of it; the range must stay readable and writable while the view is
+/// used (the user's promise).
+pub unsafe fn view(
+    env: napi_env,
+    p: napi_value,
+    offset: napi_value,
+    length: napi_value,
+) -> FfiResult<napi_value> {
+    // SAFETY (whole body): env/values forwarded; the range is the user's promise.
+    unsafe {
+        let base = convert::bare_address(env, p).map_err(|e| e.subject("view: argument 0"))?;
+        let off = size_arg(env, offset, "view: byteOffset", Some(0))?;
+        let len = size_arg(env, length, "view: byteLength", None)?;
+        if len > MAX_VIEW {
+            return Err(FfiError::range_error(format!(
+                "view: byteLength {len} is over the limit of {MAX_VIEW} bytes (2^31 - 1: the engine keeps a view's length in an int32); view it in parts"
+            )));
+        }
+        let at = checked_access(base, off, len, "view", Access::Read)?;
+        let mut ab = ptr::null_mut();
+        js::check(
+            env,
+            sys::napi_create_external_arraybuffer(
+                env,
+                at.cast_mut().cast(),
+                len,
+                None,
+                ptr::null_mut(),
+                &mut ab,
+            ),
+            "napi_create_external_arraybuffer",
+        )?;
+        Ok(ab)
     }
 }
 

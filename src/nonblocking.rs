@@ -63,6 +63,8 @@ struct AsyncCall {
     ret: Vec<u64>,
     deferred: napi_deferred,
     work: sys::napi_async_work,
+    /// The interface of a variadic call (its extra types); None: the signature's own.
+    variadic: Option<Arc<crate::variadic::Prepared>>,
 }
 
 // SAFETY: the worker thread only reads `site`, `ptrs` (which point into memory this call
@@ -110,8 +112,21 @@ unsafe fn queue(
     site: Arc<CallSite>,
     deferred: napi_deferred,
 ) -> FfiResult<()> {
-    call::check_call(&site, argc)?;
-    let n = site.sig.args.len();
+    // A variadic call: all its arguments (fixed, then type and value pairs), converted into
+    // one slot per fixed argument and per pair.
+    let (n, slot_count) = if site.sig.variadic.is_some() {
+        let n = site.sig.args.len();
+        if argc < n || !(argc - n).is_multiple_of(2) {
+            // The variadic conversion below gives the error.
+            (argc, argc)
+        } else {
+            (argc, n + (argc - n) / 2)
+        }
+    } else {
+        call::check_call(&site, argc)?;
+        (site.sig.args.len(), site.sig.args.len())
+    };
+    call::still_open(&site)?;
     let mut argv = vec![ptr::null_mut(); n];
     let words = match &site.sig.ret {
         ArgType::Struct(layout) => layout.size / 8 + 3,
@@ -119,14 +134,15 @@ unsafe fn queue(
     };
     let mut job = Box::new(AsyncCall {
         site: site.clone(),
-        slots: vec![0; n],
-        ptrs: vec![ptr::null_mut(); n],
+        slots: vec![0; slot_count],
+        ptrs: vec![ptr::null_mut(); slot_count],
         _scratch: Scratch::heap(),
         refs: Vec::new(),
         copies: Vec::new(),
         ret: vec![0; words],
         deferred,
         work: ptr::null_mut(),
+        variadic: None,
     });
     // SAFETY (whole body): env/info belong to the current call; argv has n slots.
     unsafe {
@@ -136,9 +152,15 @@ unsafe fn queue(
             ptrs,
             _scratch,
             refs,
+            variadic,
             ..
         } = &mut *job;
-        let converted = call::convert_args(env, &site, &argv, slots, ptrs, _scratch);
+        let converted = if site.sig.variadic.is_some() {
+            crate::variadic::convert(env, &site, &argv, slots, ptrs, _scratch, None)
+                .map(|p| *variadic = Some(p))
+        } else {
+            call::convert_args(env, &site, &argv, slots, ptrs, _scratch, None)
+        };
         // Keep every object argument alive until the call completes.
         for &v in &argv {
             if js::kind(env, v) == js::Kind::Object {
@@ -348,7 +370,14 @@ unsafe extern "C" fn execute(_env: napi_env, data: *mut c_void) {
         let job = unsafe { &mut *data.cast::<AsyncCall>() };
         // SAFETY: ptrs point at the slots, owned strings and referenced buffers of this call;
         // ret has room for the result (see `queue`).
-        unsafe { call::ffi(&job.site, job.ret.as_mut_ptr().cast(), &mut job.ptrs) };
+        unsafe {
+            match &job.variadic {
+                Some(p) => {
+                    crate::variadic::ffi(&job.site, p, job.ret.as_mut_ptr().cast(), &mut job.ptrs)
+                }
+                None => call::ffi(&job.site, job.ret.as_mut_ptr().cast(), &mut job.ptrs),
+            }
+        };
     });
 }
 

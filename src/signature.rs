@@ -29,6 +29,12 @@ pub struct Signature {
     /// A struct result is read into a new JS object inside the call (a `StructSchema.value`
     /// token) instead of being held until `releasePtr`.
     pub ret_object: bool,
+    /// A variadic function (`variadic: true`): `args` are its fixed parameters, and its
+    /// prepared interfaces per list of extra types (see `variadic`).
+    pub variadic: Option<crate::variadic::Cache>,
+    /// Per argument, the signature of a `CallbackType` parameter (a function pointer that
+    /// takes a plain JS function for one call); None when no parameter is one.
+    pub call_callbacks: Option<Box<[Option<std::sync::Arc<Signature>>]>>,
 }
 
 // SAFETY: the CIF is built once and only read afterwards (ffi_call takes it by pointer but
@@ -97,6 +103,8 @@ impl Signature {
             direct,
             watches_buffers,
             ret_object: false,
+            variadic: None,
+            call_callbacks: None,
         })
     }
 
@@ -179,6 +187,7 @@ pub unsafe fn parse_definition(
         }
         let args_v = js::get_named(env, def, c"args")?;
         let mut args = Vec::new();
+        let mut call_callbacks = Vec::new();
         match js::kind(env, args_v) {
             js::Kind::Undefined => {}
             _ if js::is_array(env, args_v) => {
@@ -190,8 +199,12 @@ pub unsafe fn parse_definition(
                 }
                 args.reserve(n as usize);
                 for i in 0..n {
-                    let t = parse_type(env, js::element(env, args_v, i)?)
-                        .map_err(|e| e.subject(&format!("args[{i}]")))?;
+                    let v = js::element(env, args_v, i)?;
+                    let t = parse_type(env, v).map_err(|e| e.subject(&format!("args[{i}]")))?;
+                    call_callbacks.push(
+                        callback_type(env, v, &t)
+                            .map_err(|e| e.context(&format!("args[{i}] (CallbackType)")))?,
+                    );
                     args.push(t);
                 }
             }
@@ -211,7 +224,67 @@ pub unsafe fn parse_definition(
             && flag(env, ret_v, AS_OBJECT_PROPERTY).map_err(|e| e.subject("returns"))?;
         let mut sig = Signature::new(args, ret)?;
         sig.ret_object = ret_object;
+        if call_callbacks.iter().any(Option::is_some) {
+            // Calls that make callbacks for themselves take the general path (call::run).
+            sig.direct = None;
+            sig.call_callbacks = Some(call_callbacks.into_boxed_slice());
+        }
+        if extra_keys.contains(&"variadic") && flag(env, def, c"variadic")? {
+            if matches!(sig.ret, ArgType::Struct(_)) {
+                return Err(FfiError::type_error(
+                    "a variadic function returns a scalar here (returns is a StructSchema): return the struct through a pointer argument",
+                ));
+            }
+            // Variadic calls always go through libffi's variadic interfaces.
+            sig.direct = None;
+            sig.variadic = Some(crate::variadic::Cache::default());
+        }
         Ok(sig)
+    }
+}
+
+/// The property of a `CallbackType` token that holds its signature `{ args, returns }`.
+pub const CALLBACK_SIGNATURE_PROPERTY: &CStr = c"signature";
+
+/// How deeply CallbackType signatures may nest (a callback taking a callback …).
+const MAX_CALLBACK_NESTING: usize = 8;
+
+thread_local! {
+    static CALLBACK_DEPTH: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// The signature of a `CallbackType` token (an object whose `ffiType` is `callback` and
+/// whose `signature` is a definition), if `v` is one.
+///
+/// # Safety
+/// `env` live; `v` a value of it.
+unsafe fn callback_type(
+    env: napi_env,
+    v: napi_value,
+    t: &ArgType,
+) -> FfiResult<Option<std::sync::Arc<Signature>>> {
+    if !matches!(t, ArgType::Scalar(FfiType::Callback)) {
+        return Ok(None);
+    }
+    // SAFETY (whole body): forwarded contract.
+    unsafe {
+        if js::kind(env, v) != js::Kind::Object {
+            return Ok(None);
+        }
+        let def = js::get_named(env, v, CALLBACK_SIGNATURE_PROPERTY)?;
+        if js::kind(env, def) == js::Kind::Undefined {
+            return Ok(None);
+        }
+        let depth = CALLBACK_DEPTH.with(|d| d.get());
+        if depth >= MAX_CALLBACK_NESTING {
+            return Err(FfiError::range_error(format!(
+                "callback signatures nest more than {MAX_CALLBACK_NESTING} levels deep"
+            )));
+        }
+        CALLBACK_DEPTH.with(|d| d.set(depth + 1));
+        let sig = parse_definition(env, def, &[]);
+        CALLBACK_DEPTH.with(|d| d.set(depth));
+        Ok(Some(std::sync::Arc::new(sig?)))
     }
 }
 

@@ -222,18 +222,17 @@ static FREE: Lazy<Mutex<VecDeque<u32>>> = Lazy::new(|| {
 
 /// The closure every free slot points at: `void (void)`, its function aborts.
 fn dead_closure() -> *mut ffi_closure {
-    struct Dead(UnsafeCell<(ffi_cif, ffi_closure)>);
-    // SAFETY: written once, in the Lazy initialiser below, before any slot points at it; then
-    // only read (by libffi, on whatever thread calls a free slot).
-    unsafe impl Sync for Dead {}
-    // SAFETY: as above.
-    unsafe impl Send for Dead {}
-    static DEAD: Lazy<Dead> = Lazy::new(|| {
+    /// The address of the dead closure, prepared once in memory that never moves: the
+    /// closure points at its cif, so both must stay where they were prepared (a cif prepared
+    /// in a local and then moved into a static left the closure pointing at a stale stack
+    /// slot, which crashed instead of aborting with the message below).
+    static DEAD: Lazy<usize> = Lazy::new(|| {
         // SAFETY: all-zero bytes are a valid cif and closure before preparation.
-        let mut pair = Dead(UnsafeCell::new(unsafe { std::mem::zeroed() }));
-        let (cif, closure) = pair.0.get_mut();
+        let pair: &'static mut (ffi_cif, ffi_closure) =
+            Box::leak(Box::new(unsafe { std::mem::zeroed() }));
+        let (cif, closure) = (&mut pair.0 as *mut ffi_cif, &mut pair.1 as *mut ffi_closure);
         // SAFETY: a cif of no arguments returning libffi's static void type, and a closure
-        // of it in ordinary memory; both live in this static for ever.
+        // of it, both in a leaked allocation that lives (and stays put) for ever.
         unsafe {
             let void = std::ptr::addr_of_mut!(libffi::raw::ffi_type_void);
             let status = ffi_prep_cif(
@@ -259,7 +258,7 @@ fn dead_closure() -> *mut ffi_closure {
                 "libffi could not prepare a closure"
             );
         }
-        pair
+        closure as usize
     });
     unsafe extern "C" fn dead(
         _cif: *mut ffi_cif,
@@ -271,8 +270,7 @@ fn dead_closure() -> *mut ffi_closure {
             "a closed JSCallback was called from C: the C library kept its pointer after close()",
         );
     }
-    // SAFETY: the pair lives in the static; only its address is taken.
-    unsafe { std::ptr::addr_of_mut!((*DEAD.0.get()).1) }
+    *DEAD as *mut ffi_closure
 }
 
 /// The code address of slot `i` (the C function pointer).

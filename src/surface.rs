@@ -90,6 +90,8 @@ entry!(close_entry, library_close);
 entry!(symbol_ptr_entry, library_symbol_ptr);
 entry!(ptr_entry, buffer_ptr);
 entry!(reader_entry, reader);
+entry!(writer_entry, writer);
+entry!(view_entry, view);
 entry!(to_array_buffer_entry, to_array_buffer);
 entry!(read_c_string_entry, read_c_string);
 
@@ -123,7 +125,8 @@ unsafe fn dlopen(env: napi_env, info: napi_callback_info) -> FfiResult<napi_valu
             let name = js::get_string(env, key).unwrap_or_default();
             let def = js::get_property(env, defs, key)?;
             let ctx = |e: FfiError| e.context(&format!("dlopen(\"{path}\"): symbol \"{name}\""));
-            let sig = signature::parse_definition(env, def, &["nonblocking"]).map_err(ctx)?;
+            let sig =
+                signature::parse_definition(env, def, &["nonblocking", "variadic"]).map_err(ctx)?;
             let nonblocking = signature::flag(env, def, c"nonblocking").map_err(ctx)?;
             prepared.push((key, name, sig, nonblocking));
         }
@@ -240,7 +243,7 @@ unsafe fn cfunction(env: napi_env, info: napi_callback_info) -> FfiResult<napi_v
     unsafe {
         let a = Args::<1>::get(env, info)?;
         let def = a.at(0);
-        let sig = signature::parse_definition(env, def, &["ptr", "nonblocking"])
+        let sig = signature::parse_definition(env, def, &["ptr", "nonblocking", "variadic"])
             .map_err(|e| e.context("CFunction"))?;
         let nonblocking =
             signature::flag(env, def, c"nonblocking").map_err(|e| e.context("CFunction"))?;
@@ -336,6 +339,77 @@ const READ_ENTRIES: [Entry; FfiType::ALL.len()] = [
     read_entry_of::<20>,
 ];
 
+/// `writer(type)` → a native function `(ptr, byteOffset, value)` that writes one value of
+/// that type (`write.i32` & co. in memory.ets); one entry per type, as `reader`.
+unsafe fn writer(env: napi_env, info: napi_callback_info) -> FfiResult<napi_value> {
+    // SAFETY: env/info from the current call.
+    unsafe {
+        let a = Args::<1>::get(env, info)?;
+        let ty =
+            crate::types::parse_type_code(env, a.at(0)).map_err(|e| e.context("writer: type"))?;
+        if matches!(ty, FfiType::Void | FfiType::CString) {
+            return Err(FfiError::type_error(format!(
+                "writer: cannot write a value of type {}",
+                ty.name()
+            )));
+        }
+        let entry = FfiType::ALL
+            .iter()
+            .position(|t| *t == ty)
+            .and_then(|i| WRITE_ENTRIES.get(i))
+            .ok_or_else(|| FfiError::error(format!("writer: {} has no entry", ty.name())))?;
+        js::function(env, ty.name(), Some(*entry), ptr::null_mut())
+    }
+}
+
+/// The function `writer` makes for `FfiType::ALL[I]`.
+unsafe extern "C" fn write_entry_of<const I: usize>(
+    env: napi_env,
+    info: napi_callback_info,
+) -> napi_value {
+    // SAFETY: called by the engine with this call's env and info.
+    unsafe {
+        guard(env, || {
+            let a = Args::<3>::get(env, info)?;
+            memory::write(env, FfiType::ALL[I], a.at(0), a.at(1), a.at(2))?;
+            js::undefined(env)
+        })
+    }
+}
+
+/// One write entry per `FfiType::ALL` index (void and CString ones are never handed out).
+const WRITE_ENTRIES: [Entry; FfiType::ALL.len()] = [
+    write_entry_of::<0>,
+    write_entry_of::<1>,
+    write_entry_of::<2>,
+    write_entry_of::<3>,
+    write_entry_of::<4>,
+    write_entry_of::<5>,
+    write_entry_of::<6>,
+    write_entry_of::<7>,
+    write_entry_of::<8>,
+    write_entry_of::<9>,
+    write_entry_of::<10>,
+    write_entry_of::<11>,
+    write_entry_of::<12>,
+    write_entry_of::<13>,
+    write_entry_of::<14>,
+    write_entry_of::<15>,
+    write_entry_of::<16>,
+    write_entry_of::<17>,
+    write_entry_of::<18>,
+    write_entry_of::<19>,
+    write_entry_of::<20>,
+];
+
+unsafe fn view(env: napi_env, info: napi_callback_info) -> FfiResult<napi_value> {
+    // SAFETY: env/info from the current call.
+    unsafe {
+        let a = Args::<3>::get(env, info)?;
+        memory::view(env, a.at(0), a.at(1), a.at(2))
+    }
+}
+
 unsafe fn to_array_buffer(env: napi_env, info: napi_callback_info) -> FfiResult<napi_value> {
     // SAFETY: env/info from the current call.
     unsafe {
@@ -364,9 +438,12 @@ pub unsafe fn register(env: napi_env, exports: napi_value) -> FfiResult<()> {
         ("cfunction", c"cfunction", cfunction_entry),
         ("ptr", c"ptr", ptr_entry),
         ("reader", c"reader", reader_entry),
+        ("writer", c"writer", writer_entry),
+        ("view", c"view", view_entry),
         ("toArrayBuffer", c"toArrayBuffer", to_array_buffer_entry),
         ("readCString", c"readCString", read_c_string_entry),
         ("typeName", c"typeName", type_name_entry),
+        ("errno", c"errno", errno_entry),
         ("structLayout", c"structLayout", struct_layout_entry),
         ("structCreate", c"structCreate", struct_create_entry),
         ("structWrite", c"structWrite", struct_write_entry),
@@ -410,6 +487,18 @@ pub unsafe fn register(env: napi_env, exports: napi_value) -> FfiResult<()> {
 }
 
 entry!(type_name_entry, type_name);
+entry!(errno_entry, errno);
+
+/// `errno()`: C's `errno` right after the most recent synchronous FFI call of this JS thread
+/// returned (kept by the call path, see `EnvShared::leave`). Nonblocking calls do not change
+/// it: their C runs on a worker thread, whose errno is its own.
+unsafe fn errno(env: napi_env, info: napi_callback_info) -> FfiResult<napi_value> {
+    // SAFETY: env/info from the current call.
+    unsafe {
+        let _ = Args::<0>::get(env, info)?;
+        js::number(env, env_state::get(env)?.shared().errno() as f64)
+    }
+}
 
 /// `typeName(code)`: the canonical name of a type code (used by the package's messages and
 /// to check that the ArkTS enum and the native table agree).
@@ -614,7 +703,7 @@ unsafe fn callback_create(env: napi_env, info: napi_callback_info) -> FfiResult<
             .map_err(|e| e.context("JSCallback"))?;
         let threadsafe =
             signature::flag(env, def, c"threadsafe").map_err(|e| e.context("JSCallback"))?;
-        let (key, code) = callback::create(env, a.at(0), sig, threadsafe)?;
+        let (key, code) = callback::create(env, a.at(0), Arc::new(sig), threadsafe)?;
         let out = js::object(env)?;
         js::set_named(env, out, c"handle", callback::handle(env, key)?)?;
         js::set_named(env, out, c"ptr", convert::pointer_to_js(env, code)?)?;
@@ -719,7 +808,8 @@ unsafe fn library_bind(env: napi_env, info: napi_callback_info) -> FfiResult<nap
             }
         };
         let ctx = |e: FfiError| e.context(&format!("{what}(\"{name}\")"));
-        let sig = signature::parse_definition(env, def, &["nonblocking"]).map_err(ctx)?;
+        let sig =
+            signature::parse_definition(env, def, &["nonblocking", "variadic"]).map_err(ctx)?;
         let nonblocking = signature::flag(env, def, c"nonblocking").map_err(ctx)?;
         let code = handle.symbol(&name).map_err(ctx)?;
         let site = CallSite {

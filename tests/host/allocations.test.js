@@ -17,7 +17,8 @@ if (!fs.existsSync(allocBuild)) throw new Error(`${allocBuild} is missing: run b
 // it too. Prints one JSON object: case name -> allocations per 10000 calls.
 const MEASURE = `
 const path = require('path');
-const { dlopen, FFIType: T, JSCallback, ptr, read } = require(process.env.HOST_BUILD);
+const { dlopen, FFIType: T, JSCallback, ptr, read, write, StructSchema } = require(process.env.HOST_BUILD);
+const Complex = new StructSchema({ real: T.f64, imag: T.f64 });
 const native = require(path.join(path.dirname(process.env.HOST_BUILD), 'arkffi.node'));
 const lib = dlopen(process.env.FIXTURE, {
   noop: { args: [], returns: T.void },
@@ -37,6 +38,8 @@ const lib = dlopen(process.env.FIXTURE, {
   ptr_to_int: { args: [T.ptr], returns: T.usize },
   int_to_ptr: { args: [T.usize], returns: T.ptr },
   apply_i32: { args: [T.callback, T.i32], returns: T.i32 },
+  complex_abs2: { args: [Complex], returns: T.f64 },
+  sum_doubles: { args: [T.i32], returns: T.f64, variadic: true },
 });
 const s = lib.symbols;
 const ints = new Int32Array([1, 2, 3, 4]);
@@ -66,6 +69,9 @@ const cases = {
   read_i32: () => read.i32(intsAddress),
   read_f64_at_offset: () => read.f64(intsAddress, 8),
   read_i64_bigint: () => read.i64(intsAddress, 4),
+  struct_from_object: () => s.complex_abs2({ real: 3, imag: 4 }),
+  write_i32: () => write.i32(intsAddress, 4, 7),
+  variadic_cached: () => s.sum_doubles(2, T.f64, 1.5, T.f32, 2),
   control_long_string: () => s.str_len(long),
 };
 const out = {};

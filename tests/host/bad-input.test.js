@@ -12,7 +12,7 @@ const { entries, markdown } = require('./bad-input.cases');
 const prelude = `
 const A = require(process.env.HOST_BUILD);
 const { dlopen, FFIType, StructSchema, JSCallback, CFunction, getSymbolPtr, ptr, read, toArrayBuffer, CString, releasePtr } = A;
-const { C, cfunc } = A;
+const { C, cfunc, view, write, errno, CallbackType } = A;
 const FIXTURE = process.env.FIXTURE;
 const Complex = new StructSchema({ real: FFIType.f64, imag: FFIType.f64 });
 const Arr = new StructSchema({ a: StructSchema.array(FFIType.i16, 3) });
@@ -24,7 +24,7 @@ const defs = {
   id_ptr: { args: [FFIType.ptr], returns: FFIType.ptr }, sum_i32: { args: [FFIType.buffer, FFIType.usize], returns: FFIType.i64 },
   apply_i32: { args: [FFIType.callback, FFIType.i32], returns: FFIType.i32 }, complex_abs2: { args: [Complex], returns: FFIType.f64 },
   slow_add: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32, nonblocking: true },
-  static_ints: { returns: FFIType.ptr }, noop: {},
+  static_ints: { returns: FFIType.ptr }, noop: {}, sum_doubles: { args: [FFIType.i32], returns: FFIType.f64, variadic: true },
 };
 const lib = dlopen(FIXTURE, defs);
 const closed = dlopen(FIXTURE, defs);

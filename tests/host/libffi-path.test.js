@@ -8,7 +8,7 @@ const path = require('path');
 const { spawnSync } = require('child_process');
 
 test('the core suites pass with every call through libffi', () => {
-  const files = ['core', 'callbacks', 'nonblocking', 'structs'].map((n) => path.join(__dirname, `${n}.test.js`));
+  const files = ['core', 'callbacks', 'nonblocking', 'structs', 'errno'].map((n) => path.join(__dirname, `${n}.test.js`));
   const env = { ...process.env, ARKFFI_NO_DIRECT: '1' };
   delete env.NODE_TEST_CONTEXT; // a run of its own, not a subtest stream of this one
   const r = spawnSync(process.execPath, [...process.execArgv.filter((a) => !a.startsWith('--test')), '--test', ...files], {

@@ -80,8 +80,49 @@ async function work() {
   assert.throws(() => s.add_i32('x', 1), TypeError);
   assert.throws(() => dlopen('/nonexistent.so', {}));
   assert.throws(() => new StructSchema({}), TypeError);
+  await restOfC(Complex);
   lib.close();
   assert.throws(() => s.add_i32(1, 1), /closed/);
+}
+
+// Issue 17: errno, view/write, struct objects, variadic calls (sync and nonblocking, cached
+// and new type lists), per-call callbacks (plain functions, one that throws).
+async function restOfC(Complex) {
+  const { errno, view, write, CallbackType } = require(path.join(root, 'target', 'host', 'index.js'));
+  const Cmp = new CallbackType({ args: [T.ptr, T.ptr], returns: T.i32 });
+  const IntFn = new CallbackType({ args: [T.i32], returns: T.i32 });
+  const libc = dlopen('libc.so.6', {
+    snprintf: { args: [T.buffer, T.usize, T.CString], returns: T.i32, variadic: true },
+    qsort: { args: [T.buffer, T.usize, T.usize, Cmp] }, malloc: { args: [T.usize], returns: T.ptr }, free: { args: [T.ptr] },
+  });
+  const lib = dlopen(fixture, {
+    set_errno: { args: [T.i32], returns: T.i32 }, complex_abs2: { args: [Complex], returns: T.f64 },
+    sum_doubles: { args: [T.i32], returns: T.f64, variadic: true }, apply_i32: { args: [IntFn, T.i32], returns: T.i32 },
+  });
+  const later = dlopen(fixture, { sum_doubles: { args: [T.i32], returns: T.f64, variadic: true, nonblocking: true } });
+  lib.symbols.set_errno(3);
+  assert.equal(errno(), 3);
+  const a = libc.symbols.malloc(16);
+  write.i64(a, 0, 5n);
+  write.f32(a, 8, 1.5);
+  assert.equal(new BigInt64Array(view(a, 0, 8))[0], 5n);
+  assert.equal(read.f32(a, 8), 1.5);
+  libc.symbols.free(a);
+  assert.equal(lib.symbols.complex_abs2({ real: 3, imag: 4 }), 25);
+  assert.throws(() => lib.symbols.complex_abs2({ real: 'x' }), TypeError);
+  const buf = new Uint8Array(64);
+  for (let k = 0; k < 20; k++) libc.symbols.snprintf(buf, 64, '%d %s %f', T.i32, k, T.CString, 'str', k % 2 ? T.f32 : T.f64, 0.5);
+  assert.equal(new CString(ptr(buf)).toString(), '19 str 0.500000');
+  for (let k = 0; k < 20; k++) lib.symbols.sum_doubles(k, ...Array.from({ length: k }, () => [T.f64, 1]).flat());
+  assert.equal(await later.symbols.sum_doubles(2, T.f64, 1, T.f32, 2), 3);
+  const ints = new Int32Array([3, 1, 2]);
+  libc.symbols.qsort(ints, 3, 4, (x, y) => read.i32(x) - read.i32(y));
+  assert.deepEqual([...ints], [1, 2, 3]);
+  assert.equal(lib.symbols.apply_i32((x) => x + 1, 1), 2);
+  assert.throws(() => lib.symbols.apply_i32(() => { throw new Error('cb'); }, 1), /cb/);
+  later.close();
+  lib.close();
+  libc.close();
 }
 
 async function main() {

@@ -26,12 +26,20 @@ export const ptr: (view: NativeBuffer, byteOffset?: number) => NativePointer | n
 export type NativeReader = (ptr: NativePointer | null, byteOffset?: number) => NativeValue;
 /** A reader of values of type `type` (an FFIType code; not void or CString). */
 export const reader: (type: number) => NativeReader;
+/** Writes one value of the writer's type at `ptr + byteOffset`. */
+export type NativeWriter = (ptr: NativePointer | null, byteOffset: number | undefined, value: NativeValue) => void;
+/** A writer of values of type `type` (an FFIType code; not void or CString). */
+export const writer: (type: number) => NativeWriter;
+/** An external ArrayBuffer over `byteLength` bytes of C memory at `ptr + byteOffset` (no copy). */
+export const view: (ptr: NativePointer | null, byteOffset: number | undefined, byteLength: number) => ArrayBuffer;
 /** Copies `byteLength` bytes at `ptr + byteOffset` into a new ArrayBuffer. */
 export const toArrayBuffer: (ptr: NativePointer | null, byteOffset: number | undefined, byteLength: number) => ArrayBuffer;
 /** Reads the C string at `ptr + byteOffset` (NUL-terminated, or exactly byteLength bytes). */
 export const readCString: (ptr: NativePointer | null, byteOffset?: number, byteLength?: number) => string;
 /** The canonical name of an FFIType code. */
 export const typeName: (type: number) => string;
+/** C's errno right after the most recent synchronous call of this thread returned. */
+export const errno: () => number;
 
 /** An opaque native struct layout (the handle inside a StructSchema). */
 export interface NativeStruct {}
