@@ -10,10 +10,9 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('fs');
-const os = require('os');
 const path = require('path');
 const { spawnSync } = require('child_process');
-const ts = require('ohos-typescript');
+const { checkEts, errorsOf } = require('../lint/ets-check');
 const { arkffi, fixturePath, root } = require('./helpers');
 const { buildEts } = require('../../scripts/build-ets');
 
@@ -64,37 +63,11 @@ function load(name) {
   return built.then((outs) => require(outs[name]));
 }
 
-// The ArkTS linter and TypeScript's checker, as tests/lint/arkts-lint.js runs them.
+// The ArkTS linter and TypeScript's checker, as tests/lint/arkts-lint.js runs them: the
+// errors, as 'file:line text'.
 function diagnose(files) {
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'arkffi-bindgen-lint-'));
-  const options = {
-    target: ts.ScriptTarget.ES2021,
-    module: ts.ModuleKind.ESNext,
-    moduleResolution: ts.ModuleResolutionKind.NodeJs,
-    strict: true,
-    noEmit: true,
-    incremental: true,
-    tsBuildInfoFile: path.join(tmp, 'buildinfo'),
-    skipLibCheck: true,
-    lib: ['lib.es2021.d.ts'],
-    baseUrl: root,
-    paths: { 'libarkffi.so': ['ets/src/main/cpp/types/libarkffi/index.d.ts'], arkffi: ['ets/Index.ets'] },
-    ets: require('../lint/ets-components.json'),
-  };
-  const host = ts.createIncrementalCompilerHost(options);
-  const builder = ts.createIncrementalProgram({ rootNames: [...files, path.join(root, 'tests', 'lint', 'shims.d.ts')], options, host });
-  const program = builder.getProgram();
-  const all = [];
-  for (const sf of program.getSourceFiles()) {
-    if (!sf.fileName.endsWith('.ets')) continue;
-    all.push(...program.getSyntacticDiagnostics(sf), ...program.getSemanticDiagnostics(sf));
-  }
-  all.push(...ts.ArkTSLinter_1_1.runArkTSLinter(builder, undefined, undefined, '1.1'));
-  fs.rmSync(tmp, { recursive: true, force: true });
-  return all
-    .filter((d) => d.category === ts.DiagnosticCategory.Error)
-    .map((d) => `${d.file ? `${path.relative(root, d.file.fileName)}:${d.file.getLineAndCharacterOfPosition(d.start).line + 1}` : ''} ` +
-      ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+  return errorsOf(checkEts(files)).map(({ file, line, text }) =>
+    `${file ? `${path.relative(root, file)}:${line}` : ''} ${text}`);
 }
 
 test('every generated module lints with zero ArkTS errors and type-checks', () => {

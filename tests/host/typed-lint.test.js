@@ -6,9 +6,8 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('fs');
-const os = require('os');
 const path = require('path');
-const ts = require('ohos-typescript');
+const { checkEts, errorsOf } = require('../lint/ets-check');
 
 const root = path.resolve(__dirname, '..', '..');
 const dir = path.join(root, 'tests', 'lint', 'typed');
@@ -16,46 +15,13 @@ const failDir = path.join(dir, 'must-fail');
 const okFile = path.join(dir, 'ok.ets');
 const failFiles = fs.readdirSync(failDir).filter((f) => f.endsWith('.ets')).map((f) => path.join(failDir, f));
 
+// The errors of `files`, by file: [{ line, text }].
 function diagnose(files) {
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'arkffi-typed-lint-'));
-  const options = {
-    target: ts.ScriptTarget.ES2021,
-    module: ts.ModuleKind.ESNext,
-    moduleResolution: ts.ModuleResolutionKind.NodeJs,
-    strict: true,
-    noEmit: true,
-    incremental: true,
-    tsBuildInfoFile: path.join(tmp, 'buildinfo'),
-    skipLibCheck: true,
-    lib: ['lib.es2021.d.ts'],
-    baseUrl: root,
-    paths: {
-      'libarkffi.so': ['ets/src/main/cpp/types/libarkffi/index.d.ts'],
-      'arkffi': ['ets/Index.ets'],
-    },
-    ets: require('../lint/ets-components.json'),
-  };
-  const host = ts.createIncrementalCompilerHost(options);
-  const builder = ts.createIncrementalProgram({
-    rootNames: [...files, path.join(root, 'tests', 'lint', 'shims.d.ts')],
-    options,
-    host,
-  });
-  const program = builder.getProgram();
-  const all = [];
-  for (const sf of program.getSourceFiles()) {
-    if (!sf.fileName.endsWith('.ets')) continue;
-    all.push(...program.getSyntacticDiagnostics(sf), ...program.getSemanticDiagnostics(sf));
-  }
-  all.push(...ts.ArkTSLinter_1_1.runArkTSLinter(builder, undefined, undefined, '1.1'));
-  fs.rmSync(tmp, { recursive: true, force: true });
   const byFile = new Map();
-  for (const d of all) {
-    if (!d.file || d.category !== ts.DiagnosticCategory.Error) continue;
-    const file = path.resolve(d.file.fileName);
-    const line = d.file.getLineAndCharacterOfPosition(d.start).line + 1;
+  for (const { file, line, text } of errorsOf(checkEts(files))) {
+    if (!file) continue;
     if (!byFile.has(file)) byFile.set(file, []);
-    byFile.get(file).push({ line, text: ts.flattenDiagnosticMessageText(d.messageText, '\n') });
+    byFile.get(file).push({ line, text });
   }
   return byFile;
 }
