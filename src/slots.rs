@@ -98,20 +98,16 @@ extern "C" {
     fn ffi_closure_SYSV_V();
 }
 
-#[cfg(target_arch = "x86_64")]
-fn entry_point(vector_args: bool) -> usize {
-    if vector_args {
-        ffi_closure_unix64_sse as *const () as usize
-    } else {
-        ffi_closure_unix64 as *const () as usize
-    }
-}
 #[cfg(target_arch = "aarch64")]
+use self::{ffi_closure_SYSV as plain_entry, ffi_closure_SYSV_V as vector_entry};
+#[cfg(target_arch = "x86_64")]
+use self::{ffi_closure_unix64 as plain_entry, ffi_closure_unix64_sse as vector_entry};
+
 fn entry_point(vector_args: bool) -> usize {
     if vector_args {
-        ffi_closure_SYSV_V as *const () as usize
+        vector_entry as *const () as usize
     } else {
-        ffi_closure_SYSV as *const () as usize
+        plain_entry as *const () as usize
     }
 }
 
