@@ -111,7 +111,9 @@ pub unsafe fn kind(env: napi_env, v: napi_value) -> Kind {
         T::napi_function => Kind::Function,
         T::napi_external => Kind::External,
         T::napi_bigint => Kind::BigInt,
-        T::napi_symbol => Kind::Symbol,
+        // napi_symbol: Node-API's 5, which OpenHarmony's napi_typeof returns for symbols too
+        // (its js_native_api_types.h); napi-sys-ohos leaves the constant out for ohos.
+        5 => Kind::Symbol,
         _ => Kind::Other,
     }
 }
