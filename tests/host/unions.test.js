@@ -5,7 +5,7 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { arkffi, fixturePath } = require('./helpers');
-const { dlopen, FFIType: T, StructSchema, UnionSchema, releasePtr, heldPtrCount, C } = arkffi;
+const { dlopen, FFIType: T, StructSchema, UnionSchema, JSCallback, releasePtr, heldPtrCount, C } = arkffi;
 
 const IntFloatT = new UnionSchema({ i: T.i32, f: T.f32 });
 const TwoDoublesT = new UnionSchema({ d: T.f64, pair: StructSchema.array(T.f64, 2) });
@@ -126,5 +126,23 @@ test('typed tokens: a UnionSchema and its .value in lib.func', () => {
   assert.equal(bits({ i: 77 }), 77);
   const make = lib.func('twodoubles_make', TwoDoublesT.value, C.f64, C.f64);
   assert.deepEqual(make(1, 2).pair, [1, 2]);
+  lib.close();
+});
+
+test('unions by value into and out of callbacks', () => {
+  const lib = dlopen(fixturePath, {
+    call_with_floatpair: { args: [T.callback, T.f32, T.f32], returns: T.f64 },
+    call_returning_twodoubles: { args: [T.callback, T.f64], returns: T.f64 },
+    call_returning_intfloat: { args: [T.callback, T.f32], returns: T.i32 },
+  });
+  const held = heldPtrCount();
+  const sum = new JSCallback((p) => { const u = FloatPairT.fromPtr(p); return u.f[0] * 10 + u.f[1]; }, { args: [FloatPairT], returns: T.f64 });
+  assert.equal(lib.symbols.call_with_floatpair(sum, 1.5, 0.25), 15.25);
+  const pair = new JSCallback((x) => TwoDoublesT.create({ pair: [x, x + 1] }), { args: [T.f64], returns: TwoDoublesT });
+  assert.equal(lib.symbols.call_returning_twodoubles(pair, 3), 3004);
+  const asFloat = new JSCallback((x) => IntFloatT.create({ f: x }), { args: [T.f32], returns: IntFloatT });
+  assert.equal(lib.symbols.call_returning_intfloat(asFloat, 1.5), bitsOf(1.5));
+  assert.equal(heldPtrCount(), held);
+  [sum, pair, asFloat].forEach((c) => c.close());
   lib.close();
 });
