@@ -214,12 +214,16 @@ impl StructLayout {
     ///
     /// - aarch64 (AAPCS64): a homogeneous floating-point aggregate (every scalar of every
     ///   member the same float type) is that many floats; anything else is integer words
-    ///   (general registers, or memory past 16 bytes).
-    /// - x86_64 (SysV): each eightbyte is SSE if only float scalars overlap it, else
-    ///   INTEGER; past 16 bytes the union is in memory whatever the pieces are.
+    ///   (general registers, or by reference past 16 bytes).
+    /// - x86_64 (SysV): an eightbyte is SSE if only float scalars overlap it, else INTEGER.
+    ///   Each piece is a float if only floats overlap it: libffi merges the pieces of an
+    ///   eightbyte (INTEGER wins), also when the union sits inside a struct at an offset
+    ///   that is not a multiple of 8 (a piece never straddles an eightbyte, as the union's
+    ///   offset is a multiple of its alignment).
+    ///
+    /// Past 32 bytes (aarch64: four doubles, the largest HFA) or 16 (x86_64) a union is in
+    /// memory whatever its pieces are: integers, without looking at the members.
     fn union_pieces(&self) -> Vec<Type> {
-        let mut leaves = Vec::new();
-        self.leaves(0, &mut leaves);
         let unit = self.align;
         let count = self.size / unit;
         let int_piece = || match unit {
@@ -228,38 +232,43 @@ impl StructLayout {
             4 => Type::u32(),
             _ => Type::u64(),
         };
-        // A float leaf makes the alignment at least 4, so float pieces are 4 or 8 bytes.
-        let float_piece = || if unit == 4 { Type::f32() } else { Type::f64() };
+        let in_registers = if cfg!(target_arch = "aarch64") {
+            32
+        } else {
+            16
+        };
+        if self.size > in_registers {
+            return (0..count).map(|_| int_piece()).collect();
+        }
+        let mut leaves = Vec::new();
+        self.leaves(0, &mut leaves);
         let is_float = |t: FfiType| matches!(t, FfiType::F32 | FfiType::F64);
         if cfg!(target_arch = "aarch64") {
             let base = leaves[0].1;
             if is_float(base) && leaves.iter().all(|(_, t)| *t == base) {
-                let n = self.size / base.size();
                 let piece = if base == FfiType::F32 {
                     Type::f32
                 } else {
                     Type::f64
                 };
-                return (0..n).map(|_| piece()).collect();
+                return (0..self.size / base.size()).map(|_| piece()).collect();
             }
             return (0..count).map(|_| int_piece()).collect();
         }
-        // x86_64's rule (also used elsewhere: it only changes which registers carry the
-        // bytes, never the bytes).
+        // x86_64's rule (also used on other CPUs: it only changes which registers carry the
+        // bytes, never the bytes). A float leaf makes the alignment at least 4, so float
+        // pieces are 4 or 8 bytes.
         (0..count)
             .map(|i| {
-                let eightbyte = i * unit / 8;
-                let sse = leaves
+                let (lo, hi) = (i * unit, (i + 1) * unit);
+                let float = leaves
                     .iter()
-                    .filter(|(at, t)| {
-                        let (lo, hi) = (*at, at + t.size());
-                        lo < (eightbyte + 1) * 8 && hi > eightbyte * 8
-                    })
+                    .filter(|(at, t)| *at < hi && at + t.size() > lo)
                     .all(|(_, t)| is_float(*t));
-                if sse && unit >= 4 {
-                    float_piece()
-                } else {
-                    int_piece()
+                match (float, unit) {
+                    (true, 4) => Type::f32(),
+                    (true, 8) => Type::f64(),
+                    _ => int_piece(),
                 }
             })
             .collect()

@@ -146,3 +146,17 @@ test('unions by value into and out of callbacks', () => {
   [sum, pair, asFloat].forEach((c) => c.close());
   lib.close();
 });
+
+test('a union inside a struct at an offset that splits it across eightbytes', () => {
+  const HalfFloatT = new UnionSchema({ f: StructSchema.array(T.f32, 2), s: new StructSchema({ i: T.i32, g: T.f32 }) });
+  const Offset4T = new StructSchema({ a: T.f32, u: HalfFloatT });
+  assert.deepEqual([Offset4T.size, Offset4T.offsetOf('u.s.g')], [12, 8]);
+  const lib = dlopen(fixturePath, {
+    offset4_sum: { args: [Offset4T], returns: T.f64 },
+    offset4_make: { args: [T.f32, T.i32, T.f32], returns: Offset4T.value },
+  });
+  assert.equal(lib.symbols.offset4_sum({ a: 0.5, u: { s: { i: 3, g: 0.25 } } }), 55.5);
+  const made = lib.symbols.offset4_make(1.5, -4, 2.5);
+  assert.deepEqual([made.a, made.u.s, made.u.f[1]], [1.5, { i: -4, g: 2.5 }, 2.5]);
+  lib.close();
+});
