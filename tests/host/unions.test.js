@@ -160,3 +160,13 @@ test('a union inside a struct at an offset that splits it across eightbytes', ()
   assert.deepEqual([made.a, made.u.s, made.u.f[1]], [1.5, { i: -4, g: 2.5 }, 2.5]);
   lib.close();
 });
+
+test('nonblocking calls take and return unions by value', async () => {
+  const lib = dlopen(fixturePath, {
+    floatpair_sum: { args: [FloatPairT], returns: T.f64, nonblocking: true },
+    twodoubles_make: { args: [T.f64, T.f64], returns: TwoDoublesT.value, nonblocking: true },
+  });
+  assert.equal(await lib.symbols.floatpair_sum({ f: [2, 0.5] }), 20.5);
+  assert.deepEqual((await lib.symbols.twodoubles_make(5, 6)).pair, [5, 6]);
+  lib.close();
+});
