@@ -146,11 +146,16 @@ unsafe fn parse_field_type_at(env: napi_env, v: napi_value, level: usize) -> Ffi
     }
 }
 
-/// `new StructSchema(fields)`: the layout of a `{ name: FieldType }` record, in key order.
+/// `new StructSchema(fields)` (or `new UnionSchema(fields)` when `union`): the layout of a
+/// `{ name: FieldType }` record, in key order.
 ///
 /// # Safety
 /// `env` live; `fields` a value of it.
-pub unsafe fn parse_layout(env: napi_env, fields: napi_value) -> FfiResult<StructLayout> {
+pub unsafe fn parse_layout(
+    env: napi_env,
+    fields: napi_value,
+    union: bool,
+) -> FfiResult<StructLayout> {
     // SAFETY (whole body): forwarded contract.
     unsafe {
         if js::kind(env, fields) != js::Kind::Object || js::is_array(env, fields) {
@@ -174,7 +179,12 @@ pub unsafe fn parse_layout(env: napi_env, fields: napi_value) -> FfiResult<Struc
             }
             parsed.push((name, kind));
         }
-        StructLayout::new(parsed).map_err(FfiError::type_error)
+        if union {
+            StructLayout::new_union(parsed)
+        } else {
+            StructLayout::new(parsed)
+        }
+        .map_err(FfiError::type_error)
     }
 }
 
@@ -356,7 +366,8 @@ pub unsafe fn read_raw(at: *const u8, size: usize) -> u64 {
 }
 
 /// Write the JS object `value` as a struct at `base`. Missing (undefined) fields are zeroed.
-/// Errors name the field path (`outer.inner[2]`).
+/// A union takes at most one member (the rest of its bytes are zeroed). Errors name the
+/// field path (`outer.inner[2]`).
 ///
 /// # Safety
 /// `env` live; `base` writable for `layout.size` bytes.
@@ -376,9 +387,13 @@ pub unsafe fn write(
                 format!("field \"{path}\"")
             };
             return Err(FfiError::type_error(format!(
-                "{what} must be an object with the struct's fields, got {}",
+                "{what} must be an object with the {}'s fields, got {}",
+                layout.noun(),
                 js::describe(env, value)
             )));
+        }
+        if layout.union {
+            return write_union(env, layout, value, base, path);
         }
         for f in &layout.fields {
             let v = match &f.cname {
@@ -392,6 +407,54 @@ pub unsafe fn write(
                 std::borrow::Cow::Owned(format!("{path}.{}", f.name))
             };
             write_kind(env, &f.kind, v, base.add(f.offset), &sub)?;
+        }
+        Ok(())
+    }
+}
+
+/// `write` of a union: the one member `value` gives (none: all zero), the rest zero.
+///
+/// # Safety
+/// As `write`.
+unsafe fn write_union(
+    env: napi_env,
+    layout: &StructLayout,
+    value: napi_value,
+    base: *mut u8,
+    path: &str,
+) -> FfiResult<()> {
+    // SAFETY (whole body): members are at offset 0 and fit in layout.size (the contract).
+    unsafe {
+        let mut given: Option<(&crate::layout::Field, napi_value)> = None;
+        for f in &layout.fields {
+            let v = match &f.cname {
+                Some(c) => js::get_named(env, value, c)?,
+                None => js::get_property(env, value, js::string(env, &f.name)?)?,
+            };
+            if js::kind(env, v) == js::Kind::Undefined {
+                continue;
+            }
+            if let Some((first, _)) = given {
+                let what = if path.is_empty() {
+                    "the value".to_owned()
+                } else {
+                    format!("field \"{path}\"")
+                };
+                return Err(FfiError::type_error(format!(
+                    "{what} is a union: give one member, got \"{}\" and \"{}\"",
+                    first.name, f.name
+                )));
+            }
+            given = Some((f, v));
+        }
+        ptr::write_bytes(base, 0, layout.size);
+        if let Some((f, v)) = given {
+            let sub: std::borrow::Cow<str> = if path.is_empty() {
+                std::borrow::Cow::Borrowed(&f.name)
+            } else {
+                std::borrow::Cow::Owned(format!("{path}.{}", f.name))
+            };
+            write_kind(env, &f.kind, v, base, &sub)?;
         }
         Ok(())
     }

@@ -537,13 +537,15 @@ unsafe fn layout_arg<const N: usize>(
     }
 }
 
-/// `structLayout(fields)` → `{ handle, size, alignment, offsets }`.
+/// `structLayout(fields, union?)` → `{ handle, size, alignment, offsets }`.
 unsafe fn struct_layout(env: napi_env, info: napi_callback_info) -> FfiResult<napi_value> {
     // SAFETY (whole body): env/info from the current call.
     unsafe {
-        let a = Args::<1>::get(env, info)?;
+        let a = Args::<2>::get(env, info)?;
+        let union = js::get_bool(env, a.at(1)) == Some(true);
+        let what = if union { "UnionSchema" } else { "StructSchema" };
         let layout =
-            Arc::new(structs::parse_layout(env, a.at(0)).map_err(|e| e.context("StructSchema"))?);
+            Arc::new(structs::parse_layout(env, a.at(0), union).map_err(|e| e.context(what))?);
         let offsets = js::object(env)?;
         for f in &layout.fields {
             js::set_property(
@@ -581,8 +583,12 @@ unsafe fn struct_create(env: napi_env, info: napi_callback_info) -> FfiResult<na
             "napi_create_arraybuffer",
         )?;
         ptr::write_bytes(data.cast::<u8>(), 0, layout.size);
-        structs::write(env, &layout, a.at(1), data.cast(), "")
-            .map_err(|e| e.context("StructSchema.create"))?;
+        let what = if layout.union {
+            "UnionSchema.create"
+        } else {
+            "StructSchema.create"
+        };
+        structs::write(env, &layout, a.at(1), data.cast(), "").map_err(|e| e.context(what))?;
         Ok(buffer)
     }
 }

@@ -11,7 +11,7 @@ const { entries, markdown } = require('./bad-input.cases');
 
 const prelude = `
 const A = require(process.env.HOST_BUILD);
-const { dlopen, FFIType, StructSchema, JSCallback, CFunction, getSymbolPtr, ptr, read, toArrayBuffer, CString, releasePtr } = A;
+const { dlopen, FFIType, StructSchema, UnionSchema, JSCallback, CFunction, getSymbolPtr, ptr, read, toArrayBuffer, CString, releasePtr } = A;
 const { C, cfunc, view, write, errno, CallbackType } = A;
 const FIXTURE = process.env.FIXTURE;
 const Complex = new StructSchema({ real: FFIType.f64, imag: FFIType.f64 });

@@ -14,7 +14,7 @@ function open(defs) {
 test('the package exports exactly its public names', () => {
   assert.deepEqual(Object.keys(arkffi).sort(), [
     'C', 'CFunction', 'CString', 'CType', 'CallbackType', 'FFIType', 'JSCallback', 'Library', 'MemoryReader', 'MemoryWriter', 'StructArray', 'StructSchema',
-    'StructValue', 'cfunc', 'dlopen', 'errno', 'getSymbolPtr', 'heldPtrCount', 'ptr', 'read', 'releasePtr', 'toArrayBuffer', 'view', 'write',
+    'StructValue', 'UnionSchema', 'cfunc', 'dlopen', 'errno', 'getSymbolPtr', 'heldPtrCount', 'ptr', 'read', 'releasePtr', 'toArrayBuffer', 'view', 'write',
   ]);
 });
 

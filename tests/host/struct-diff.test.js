@@ -2,6 +2,8 @@
 // scalar width, nesting, arrays, pointers, awkward orders) are written as C, compiled, and
 // compared with StructSchema: sizeof, _Alignof and every offsetof; then values passed by
 // value into C (which hashes what it receives), echoed back by value, and built by C.
+// About a third of the shapes are unions (UnionSchema): each union type has one active member
+// (chosen with the shape), the one JS writes, C hashes and builds, and the round trips compare.
 // Seed: ARKFFI_DIFF_SEED (default fixed), count: ARKFFI_DIFF_COUNT.
 'use strict';
 const test = require('node:test');
@@ -11,7 +13,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { arkffi, charIsSigned } = require('./helpers');
-const { dlopen, FFIType: T, StructSchema, releasePtr, heldPtrCount, getSymbolPtr, read } = arkffi;
+const { dlopen, FFIType: T, StructSchema, UnionSchema, releasePtr, heldPtrCount, getSymbolPtr, read } = arkffi;
 
 const SEED = Number(process.env.ARKFFI_DIFF_SEED || 20261124);
 const COUNT = Number(process.env.ARKFFI_DIFF_COUNT || 80);
@@ -42,20 +44,29 @@ function genShapes(rand, count) {
   for (let k = 0; k < count; k++) {
     const nfields = 1 + Math.floor(rand() * 7);
     const fields = [];
+    // A quarter of the shapes hold floats only (one float type or both), nested shapes too:
+    // the floating-point register cases (HFAs, SSE eightbytes).
+    const floats = rand() < 0.25 ? ['f32', 'f64', 'both'][Math.floor(rand() * 3)] : null;
+    const scalars = floats ? SCALARS.filter((x) => x[0] === floats || (floats === 'both' && x[2].startsWith('f'))) : SCALARS;
+    const nested = floats ? structs.filter((x) => x.floats && (x.floats === floats || floats === 'both')) : structs;
     for (let i = 0; i < nfields; i++) {
       const r = rand();
       let type;
-      if (r < 0.15 && structs.length > 0) type = { struct: structs[Math.floor(rand() * structs.length)] };
-      else type = { scalar: SCALARS[Math.floor(rand() * SCALARS.length)] };
+      if (r < 0.15 && nested.length > 0) type = { struct: nested[Math.floor(rand() * nested.length)] };
+      else type = { scalar: scalars[Math.floor(rand() * scalars.length)] };
       if (rand() < 0.2) type = { array: type, length: 1 + Math.floor(rand() * 5) };
       fields.push({ name: `f${i}`, type });
     }
     const depth = Math.max(0, ...fields.map((f) => depthOf(f.type)));
     if (depth > 3) { k--; continue; }
-    structs.push({ name: `S${k}`, fields, depth });
+    const union = rand() < 0.35;
+    const active = union ? Math.floor(rand() * nfields) : -1;
+    structs.push({ name: `${union ? 'U' : 'S'}${k}`, fields, depth, union, active, floats });
   }
   return structs;
 }
+// The fields a value of the shape holds: a union's active member only.
+function liveFields(s) { return s.union ? [s.fields[s.active]] : s.fields; }
 function depthOf(t) {
   if (t.array) return depthOf(t.array);
   if (t.struct) return 1 + t.struct.depth;
@@ -73,7 +84,7 @@ function cLeafVisit(t, expr, out) {
   if (t.array) {
     for (let i = 0; i < t.length; i++) cLeafVisit(t.array, `${expr}[${i}]`, out);
   } else if (t.struct) {
-    for (const f of t.struct.fields) cLeafVisit(f.type, `${expr}.${f.name}`, out);
+    for (const f of liveFields(t.struct)) cLeafVisit(f.type, `${expr}.${f.name}`, out);
   } else {
     out.push({ kind: t.scalar[2], ctype: t.scalar[1], expr });
   }
@@ -99,10 +110,10 @@ function cSource(structs) {
     ptr: (v) => `(void *)(uintptr_t)(${v} >> 16)`,
   };
   for (const s of structs) {
-    lines.push(`typedef struct ${s.name} { ${s.fields.map((f) => `${cDecl(f)};`).join(' ')} } ${s.name};`);
+    lines.push(`typedef ${s.union ? 'union' : 'struct'} ${s.name} { ${s.fields.map((f) => `${cDecl(f)};`).join(' ')} } ${s.name};`);
     lines.push(`const uint64_t ${s.name}_layout[] = { sizeof(${s.name}), _Alignof(${s.name}), ${s.fields.map((f) => `offsetof(${s.name}, ${f.name})`).join(', ')} };`);
     const leaves = [];
-    for (const f of s.fields) cLeafVisit(f.type, `s.${f.name}`, leaves);
+    for (const f of liveFields(s)) cLeafVisit(f.type, `s.${f.name}`, leaves);
     lines.push(`uint64_t ${s.name}_hash(${s.name} s) { uint64_t h = 14695981039346656037ULL; ${leaves.map((l) => `h = mix(h, ${toU64[l.kind](l.expr)});`).join(' ')} return h; }`);
     lines.push(`${s.name} ${s.name}_echo(${s.name} s) { return s; }`);
     const sets = leaves.map((l, j) => `s.${l.expr.slice(2)} = ${l.kind === 'ptr' && l.ctype === 'const char *' ? '(const char *)' : ''}${fromSeed[l.kind](`splitmix(seed + ${j})`)};`);
@@ -172,12 +183,18 @@ function randomLeaf(kind, rand) {
 // JS values and leaves by shape.
 function makeValue(t, leafOf) {
   if (t.array) return Array.from({ length: t.length }, () => makeValue(t.array, leafOf));
-  if (t.struct) return Object.fromEntries(t.struct.fields.map((f) => [f.name, makeValue(f.type, leafOf)]));
+  if (t.struct) return Object.fromEntries(liveFields(t.struct).map((f) => [f.name, makeValue(f.type, leafOf)]));
   return leafOf(t.scalar[2]);
+}
+// What a read value holds of the live fields (a union is read with every member's view).
+function project(t, v) {
+  if (t.array) return v.map((e) => project(t.array, e));
+  if (t.struct) return Object.fromEntries(liveFields(t.struct).map((f) => [f.name, project(f.type, v[f.name])]));
+  return v;
 }
 function leaves(t, v, out) {
   if (t.array) v.forEach((e) => leaves(t.array, e, out));
-  else if (t.struct) t.struct.fields.forEach((f) => leaves(f.type, v[f.name], out));
+  else if (t.struct) liveFields(t.struct).forEach((f) => leaves(f.type, v[f.name], out));
   else out.push([t.scalar[2], v]);
   return out;
 }
@@ -204,7 +221,8 @@ test(`random structs agree with the C compiler (seed ${SEED}, ${COUNT} shapes)`,
   const schemas = new Map();
   const defs = {};
   for (const s of structs) {
-    const schema = new StructSchema(Object.fromEntries(s.fields.map((f) => [f.name, schemaOf(f.type, schemas)])));
+    const Schema = s.union ? UnionSchema : StructSchema;
+    const schema = new Schema(Object.fromEntries(s.fields.map((f) => [f.name, schemaOf(f.type, schemas)])));
     schemas.set(s, schema);
     defs[`${s.name}_hash`] = { args: [schema], returns: T.u64 };
     defs[`${s.name}_echo`] = { args: [schema], returns: schema };
@@ -218,7 +236,7 @@ test(`random structs agree with the C compiler (seed ${SEED}, ${COUNT} shapes)`,
     const t = { struct: s };
     const layout = getSymbolPtr(handle, `${s.name}_layout`);
     const c = (i) => Number(read.u64(layout, i * 8));
-    const where = `${s.name} { ${s.fields.map(cDecl).join('; ')} }`;
+    const where = `${s.union ? 'union' : 'struct'} ${s.name} { ${s.fields.map(cDecl).join('; ')} }${s.union ? ` (active ${s.fields[s.active].name})` : ''}`;
     assert.equal(schema.size, c(0), `sizeof ${where}`);
     assert.equal(schema.alignment, c(1), `_Alignof ${where}`);
     s.fields.forEach((f, i) => assert.equal(schema.offsetOf(f.name), c(2 + i), `offsetof ${f.name} in ${where}`));
@@ -229,18 +247,24 @@ test(`random structs agree with the C compiler (seed ${SEED}, ${COUNT} shapes)`,
       const buf = schema.create(value);
       assert.equal(handle.symbols[`${s.name}_hash`](buf), jsHash(leaves(t, value, [])), `C sees the fields of ${where}`);
       const echoed = handle.symbols[`${s.name}_echo`](buf);
-      assert.deepEqual(schema.fromPtr(echoed), value, `by-value round trip of ${where}`);
+      assert.deepEqual(project(t, schema.fromPtr(echoed)), value, `by-value round trip of ${where}`);
       releasePtr(echoed);
     }
     const seed = BigInt(Math.floor(rand() * 2 ** 32));
     const made = handle.symbols[`${s.name}_make`](seed);
     let j = 0;
     const expected = makeValue(t, (kind) => leafFromSeed(kind, splitmix((seed + BigInt(j++)) & M64)));
-    assert.deepEqual(schema.fromPtr(made), expected, `C-built ${where}`);
+    assert.deepEqual(project(t, schema.fromPtr(made)), expected, `C-built ${where}`);
     releasePtr(made);
   }
   assert.equal(heldPtrCount(), held);
   assert.ok(checkedFields > COUNT * 2);
+  const unions = structs.filter((s) => s.union);
+  assert.ok(unions.length > COUNT / 5, `${unions.length} unions`);
+  assert.ok(unions.some((s) => s.depth > 0) && structs.some((s) => !s.union && s.fields.some((f) => f.type.struct && f.type.struct.union)),
+    'unions holding structs and structs holding unions');
+  assert.ok(unions.some((s) => s.floats === 'f32') && unions.some((s) => s.floats === 'f64') && unions.some((s) => s.floats === 'both'),
+    'unions of floats only');
   handle.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });

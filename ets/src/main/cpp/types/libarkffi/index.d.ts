@@ -49,8 +49,9 @@ export interface NativeStructInfo {
   readonly alignment: number;
   readonly offsets: Record<string, number>;
 }
-/** Lays out `{ name: FFIType | StructSchema | { element, length } }` by C rules. */
-export const structLayout: (fields: object) => NativeStructInfo;
+/** Lays out `{ name: FFIType | StructSchema | { element, length } }` by C rules (as a union,
+ * every member at offset 0, when `union` is true). */
+export const structLayout: (fields: object, union?: boolean) => NativeStructInfo;
 /** A new zeroed ArrayBuffer holding `value` as the struct. */
 export const structCreate: (layout: NativeStruct, value: object) => ArrayBuffer;
 /** Writes `value` at `target + byteOffset` (a buffer, bounds-checked, or an address). */
