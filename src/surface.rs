@@ -138,7 +138,7 @@ unsafe fn dlopen(env: napi_env, info: napi_callback_info) -> FfiResult<napi_valu
             let site = CallSite {
                 name: name.into(),
                 code,
-                sig,
+                sig: call::SiteSig::new(sig),
                 owner: Some(handle.clone()),
                 env: shared.clone(),
                 nonblocking,
@@ -258,7 +258,7 @@ unsafe fn cfunction(env: napi_env, info: napi_callback_info) -> FfiResult<napi_v
         let site = CallSite {
             name: format!("CFunction(0x{code:x})").into(),
             code: code as *const c_void,
-            sig,
+            sig: call::SiteSig::new(sig),
             owner: None,
             env: env_state::get(env)?.shared().clone(),
             nonblocking,
@@ -815,7 +815,7 @@ unsafe fn library_bind(env: napi_env, info: napi_callback_info) -> FfiResult<nap
         let site = CallSite {
             name: name.into(),
             code,
-            sig,
+            sig: call::SiteSig::new(sig),
             owner: Some(handle),
             env: env_state::get(env)?.shared().clone(),
             nonblocking,
