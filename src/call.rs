@@ -2,6 +2,7 @@
 //! per symbol; `invoke` runs on every call: check the argument count, convert arguments by
 //! the prepared plan, ffi_call, convert the result.
 
+use std::cell::UnsafeCell;
 use std::ffi::c_void;
 use std::ptr;
 use std::sync::Arc;
@@ -27,7 +28,9 @@ const INLINE_ARGS: usize = 12;
 pub struct CallSite {
     pub name: Box<str>,
     pub code: *const c_void,
-    pub sig: Signature,
+    /// Read only while the owner library is open (checked first by every call), or during
+    /// a call that started while it was (see `SiteSig`).
+    pub sig: SiteSig,
     /// The library the code lives in (None for CFunction pointers).
     pub owner: Option<Arc<LibraryHandle>>,
     /// The env the function belongs to: its call depth and deferred callback errors.
@@ -39,8 +42,50 @@ pub struct CallSite {
 // SAFETY: `code` is a plain function address; everything else is Send + Sync. Nonblocking
 // calls use the site from a worker thread while the JS function keeps it alive.
 unsafe impl Send for CallSite {}
-// SAFETY: as above; the site is immutable after creation.
+// SAFETY: as above; the site is immutable after creation, except that its signature is
+// released once, on the JS thread, when no call can read it (`SiteSig::release`).
 unsafe impl Sync for CallSite {}
+
+/// A call site's prepared signature (libffi's CIF, the direct plan, the variadic cache),
+/// which a library's `close()` frees at once instead of the function's finalizer (OpenHarmony
+/// runs main-thread finalizers only from the event loop). Released by
+/// `LibraryHandle::unload` only when the library is closed and no call is running in it or
+/// converting its arguments on the JS thread (`EnvShared::at_rest`), nor on a worker thread
+/// (no nonblocking call in flight). Every call path checks that the library is open before
+/// its first read, and reads nothing of it after the point where a callback's postponed
+/// unload may run (`throw_deferred_if_any`).
+pub struct SiteSig(UnsafeCell<Option<Signature>>);
+
+impl SiteSig {
+    pub fn new(sig: Signature) -> SiteSig {
+        SiteSig(UnsafeCell::new(Some(sig)))
+    }
+
+    /// Free the signature.
+    ///
+    /// # Safety
+    /// No reference to the signature exists or will be made (the owner library is closed
+    /// and unloaded, and no call of it is running, see the type's doc).
+    pub unsafe fn release(&self) {
+        // SAFETY: per the contract, nobody else reads the cell now or later.
+        drop(unsafe { (*self.0.get()).take() });
+    }
+}
+
+impl std::ops::Deref for SiteSig {
+    type Target = Signature;
+
+    #[inline(always)]
+    fn deref(&self) -> &Signature {
+        // SAFETY: only `release` writes the cell, when no reader exists and none will come
+        // (every call checks that its library is open first, see the type's doc); until then
+        // it is Some.
+        let sig = unsafe { &*self.0.get() };
+        debug_assert!(sig.is_some(), "a released call site signature was read");
+        // SAFETY: as above: Some while it may be read.
+        unsafe { sig.as_ref().unwrap_unchecked() }
+    }
+}
 
 /// Make the JS function for `site`. The function owns one strong count of the site (its
 /// data pointer is the site itself, so a call needs no extra indirection); it is released
@@ -66,7 +111,11 @@ pub unsafe fn bind(env: napi_env, site: CallSite) -> FfiResult<napi_value> {
     } else {
         Some(invoke)
     };
-    let data = Arc::into_raw(Arc::new(site)) as *mut c_void;
+    let site = Arc::new(site);
+    if let Some(lib) = &site.owner {
+        lib.add_site(&site);
+    }
+    let data = Arc::into_raw(site) as *mut c_void;
     // SAFETY: data stays valid until the finalizer attached below releases it.
     let f = match unsafe { js::function(env, &name, cb, data) } {
         Ok(f) => f,
@@ -156,14 +205,38 @@ unsafe fn call_direct<const N: usize>(
     // (strings in `scratch`, alive until the end of this function).
     let raw = unsafe { direct::call_regs(site.code, plan, &regs) };
     site.env.leave();
-    // SAFETY: env of this call.
-    unsafe { env_state::throw_deferred_if_any(env, &site.env)? };
+    if site.env.has_deferred() {
+        // SAFETY: env of this call; raw holds a result of type `ret`, read before the
+        // deferred unload may release the signature; `scratch` goes after.
+        return unsafe { deferred_then_result(env, &site.env, *ret, raw) };
+    }
     // SAFETY: raw holds a result of type `ret`; converted before `scratch` goes.
     // (`?` first, so only the napi_value is kept across the drop: a whole FfiResult held
     // there was written and re-read through the stack, a store-forwarding stall per call.)
     let value = unsafe { convert::to_js(env, *ret, raw) }?;
     drop(scratch);
     Ok(value)
+}
+
+/// After a direct call with something deferred (a callback's error, a library a callback
+/// closed, whose unload may release the call's signature: `ret` was read before): throw or
+/// unload, then convert the result.
+///
+/// # Safety
+/// `env` the live env of this call, `shared` its state; `raw` a result of type `ret`.
+#[cold]
+#[inline(never)]
+unsafe fn deferred_then_result(
+    env: napi_env,
+    shared: &EnvShared,
+    ret: crate::types::FfiType,
+    raw: u64,
+) -> FfiResult<napi_value> {
+    // SAFETY: forwarded contract.
+    unsafe {
+        env_state::throw_deferred(env, shared)?;
+        convert::to_js(env, ret, raw)
+    }
 }
 
 /// Convert argument `i` of a direct call by its op: numbers for the common kinds inline
@@ -253,8 +326,12 @@ unsafe fn convert_direct(
         Op::Other { reg, ty } => (reg, ty),
     };
     let mut slot = 0u64;
+    // A getter of an object argument may run JS, which may close the library.
+    site.env.pin();
     // SAFETY: forwarded contract.
-    if let Err(e) = unsafe { convert::to_c(env, ty, v, &mut slot, scratch) } {
+    let converted = unsafe { convert::to_c(env, ty, v, &mut slot, scratch) };
+    site.env.unpin();
+    if let Err(e) = converted {
         return Err(argument_error(e, site, i));
     }
     regs.place(reg, slot);
@@ -281,8 +358,8 @@ unsafe fn call(env: napi_env, info: napi_callback_info) -> FfiResult<napi_value>
     let (argc, data) = unsafe { js::cb_info(env, info, &mut argv)? };
     // SAFETY: data is the CallSite bound to this function in `bind`; it is being called.
     let site = unsafe { site_of(data) };
-    let n = site.sig.args.len();
     check_call(site, argc)?;
+    let n = site.sig.args.len();
     if n <= INLINE_ARGS {
         let mut slots = [0u64; INLINE_ARGS];
         let mut ptrs: [*mut c_void; INLINE_ARGS] = [ptr::null_mut(); INLINE_ARGS];
@@ -299,16 +376,15 @@ unsafe fn call(env: napi_env, info: napi_callback_info) -> FfiResult<napi_value>
     }
 }
 
-/// The checks every call makes before converting: argument count, library still open.
+/// The checks every call makes before converting: library still open (first: a closed
+/// library's sites may have released their signatures), argument count.
 #[inline]
 pub fn check_call(site: &CallSite, argc: usize) -> FfiResult<()> {
+    still_open(site)?;
     if argc != site.sig.args.len() {
         return Err(wrong_count(site, argc));
     }
-    match &site.owner {
-        Some(lib) if !lib.is_open() => Err(closed(site)),
-        _ => Ok(()),
-    }
+    Ok(())
 }
 
 /// The library is still open after the arguments were converted: a getter run by the
@@ -363,16 +439,28 @@ unsafe fn run(
     let mut scratch = Scratch::new(&site.env.arena);
     // Declared after `scratch`, so dropped (closed) before it.
     let mut made = CallCallbacks::new(env);
-    // SAFETY: argv holds this call's arguments.
-    unsafe { convert_args(env, site, argv, slots, ptrs, &mut scratch, Some(&mut made))? };
+    // Read now: a callback may close the library during the call, whose signature the
+    // unload after the call releases.
+    let watches_buffers = site.sig.watches_buffers;
     let mut watch = BufferWatch::new();
-    if site.sig.watches_buffers {
-        // SAFETY: argv holds this call's arguments.
-        unsafe { watch.start(env, site, argv)? };
-    }
+    // Getters of object arguments may run JS, which may close the library.
+    site.env.pin();
+    // SAFETY: argv holds this call's arguments.
+    let converted =
+        unsafe { convert_args(env, site, argv, slots, ptrs, &mut scratch, Some(&mut made)) }
+            // SAFETY: argv holds this call's arguments.
+            .and_then(|()| {
+                if watches_buffers {
+                    unsafe { watch.start(env, site, argv) }
+                } else {
+                    Ok(())
+                }
+            });
+    site.env.unpin();
+    converted?;
     still_open(site)?;
     let result = match &site.sig.ret {
-        ArgType::Scalar(t) => {
+        &ArgType::Scalar(t) => {
             let mut ret = [0u64; 2];
             // SAFETY: the return buffer is 16 bytes, at least sizeof(ffi_arg) and any scalar.
             unsafe { ffi_sync(site, ret.as_mut_ptr().cast(), ptrs) };
@@ -380,13 +468,13 @@ unsafe fn run(
             unsafe { env_state::throw_deferred_if_any(env, &site.env)? };
             // Convert before `scratch` goes: a C function may return one of its string
             // arguments. SAFETY: ret was written by a call returning `t`.
-            unsafe { convert::to_js(env, *t, ret[0]) }
+            unsafe { convert::to_js(env, t, ret[0]) }
         }
         // SAFETY: env of this call; ptrs prepared above.
-        ArgType::Struct(layout) => unsafe { struct_result(env, site, layout, ptrs) },
+        ArgType::Struct(layout) => unsafe { struct_result(env, site, layout.clone(), ptrs) },
     };
     drop(scratch);
-    if site.sig.watches_buffers {
+    if watches_buffers {
         // SAFETY: argv holds this call's arguments.
         unsafe { watch.check(env, site, argv)? };
     }
@@ -646,9 +734,12 @@ unsafe fn struct_argument(
 unsafe fn struct_result(
     env: napi_env,
     site: &CallSite,
-    layout: &StructLayout,
+    layout: Arc<StructLayout>,
     ptrs: &mut [*mut c_void],
 ) -> FfiResult<napi_value> {
+    // Read before the call: the unload after it (a callback closed the library) may release
+    // the signature.
+    let as_object = site.sig.ret_object;
     const INLINE_WORDS: usize = 34;
     // libffi may store whole registers: give it room past the struct's size.
     let words = layout.size / 8 + 3;
@@ -665,7 +756,7 @@ unsafe fn struct_result(
     // SAFETY: env of this call.
     unsafe { env_state::throw_deferred_if_any(env, &site.env)? };
     // SAFETY: the struct bytes are at the start of rvalue.
-    unsafe { struct_result_to_js(env, &site.sig, layout, rvalue.as_ptr().cast()) }
+    unsafe { struct_result_value(env, as_object, &layout, rvalue.as_ptr().cast()) }
 }
 
 /// Copy a struct result into a block of native memory held by this env (see env_state);
@@ -698,8 +789,22 @@ pub unsafe fn struct_result_to_js(
     bytes: *const u8,
 ) -> FfiResult<napi_value> {
     // SAFETY: forwarded contract.
+    unsafe { struct_result_value(env, sig.ret_object, layout, bytes) }
+}
+
+/// `struct_result_to_js` by the signature's `ret_object`.
+///
+/// # Safety
+/// As `struct_result_to_js`.
+unsafe fn struct_result_value(
+    env: napi_env,
+    as_object: bool,
+    layout: &StructLayout,
+    bytes: *const u8,
+) -> FfiResult<napi_value> {
+    // SAFETY: forwarded contract.
     unsafe {
-        if sig.ret_object {
+        if as_object {
             crate::structs::read(env, layout, bytes)
         } else {
             held_struct(env, layout, bytes)

@@ -115,6 +115,9 @@ pub struct EnvShared {
     /// C's `errno` right after the JS thread's most recent synchronous call returned
     /// (`errno()`), read by `leave`.
     errno: AtomicI32,
+    /// Calls of the JS thread converting arguments that may run JS (getters, typed tokens):
+    /// while any is, no call site's signature is released (see `LibraryHandle::unload`).
+    converting: AtomicU32,
 }
 
 impl EnvShared {
@@ -149,6 +152,38 @@ impl EnvShared {
 
     pub fn in_call(&self) -> bool {
         self.depth.load(Ordering::Acquire) > 0
+    }
+
+    /// A call of the JS thread starts a conversion that may run JS, which may close the
+    /// call's library: the call still reads its signature afterwards (JS thread only).
+    #[inline]
+    pub fn pin(&self) {
+        self.converting.store(
+            self.converting.load(Ordering::Relaxed) + 1,
+            Ordering::Relaxed,
+        );
+    }
+
+    /// `pin` until the guard is dropped.
+    pub fn pinned(&self) -> Pinned<'_> {
+        self.pin();
+        Pinned(self)
+    }
+
+    /// The conversion `pin` announced is over.
+    #[inline]
+    pub fn unpin(&self) {
+        self.converting.store(
+            self.converting.load(Ordering::Relaxed) - 1,
+            Ordering::Relaxed,
+        );
+    }
+
+    /// No call of the JS thread is running (neither in C nor converting arguments), so no
+    /// call reads a signature: a closed library's call sites may release theirs (JS
+    /// thread only).
+    pub fn at_rest(&self) -> bool {
+        !self.in_call() && self.converting.load(Ordering::Relaxed) == 0
     }
 
     /// Keep the first deferred error; later ones are dropped (deleting their reference is the
@@ -193,6 +228,15 @@ impl EnvShared {
         let libs = std::mem::take(&mut *self.unloads.lock());
         self.has_deferred.store(slot.is_some(), Ordering::Release);
         libs
+    }
+}
+
+/// A conversion that may run JS, announced by `EnvShared::pinned` until dropped.
+pub struct Pinned<'a>(&'a EnvShared);
+
+impl Drop for Pinned<'_> {
+    fn drop(&mut self) {
+        self.0.unpin();
     }
 }
 

@@ -3,10 +3,12 @@
 
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Weak};
 
 use libloading::os::unix::{Library, RTLD_LOCAL, RTLD_NOW};
 use parking_lot::Mutex;
 
+use crate::call::CallSite;
 use crate::error::{FfiError, FfiResult};
 
 /// The loader's own words: the dlerror() text behind libloading's error (libloading's own
@@ -33,6 +35,10 @@ pub struct LibraryHandle {
     lib: Mutex<Option<Library>>,
     /// Nonblocking calls running on worker threads: dlclose waits for the last one.
     in_flight: AtomicUsize,
+    /// The functions bound from this library, whose signatures the unload frees at once
+    /// (see `call::SiteSig`): a finalizer, which only the event loop runs, then frees only
+    /// the rest.
+    sites: Mutex<Vec<Weak<CallSite>>>,
 }
 
 impl LibraryHandle {
@@ -58,6 +64,7 @@ impl LibraryHandle {
             open: AtomicBool::new(true),
             lib: Mutex::new(Some(lib)),
             in_flight: AtomicUsize::new(0),
+            sites: Mutex::new(Vec::new()),
         })
     }
 
@@ -92,6 +99,16 @@ impl LibraryHandle {
             ))
         })?;
         Ok(sym.into_raw())
+    }
+
+    /// A function was bound from this library (on the JS thread).
+    pub fn add_site(&self, site: &Arc<CallSite>) {
+        let mut sites = self.sites.lock();
+        if sites.len() == sites.capacity() {
+            // Collected functions leave dead entries: drop them before growing.
+            sites.retain(|w| w.strong_count() > 0);
+        }
+        sites.push(Arc::downgrade(site));
     }
 
     /// A nonblocking call (or a synchronous call that a callback closed the library during,
@@ -133,10 +150,26 @@ impl LibraryHandle {
         closed
     }
 
+    /// dlclose (closed, and no nonblocking call in flight). Runs on the JS thread (from
+    /// `close`, `end_async` of a call's completion or after a synchronous call): when no
+    /// call of that thread is running either, the call sites' signatures are freed now.
     fn unload(&self) -> FfiResult<()> {
         let Some(lib) = self.lib.lock().take() else {
             return Ok(());
         };
+        let sites = std::mem::take(&mut *self.sites.lock());
+        let live: Vec<Arc<CallSite>> = sites.iter().filter_map(Weak::upgrade).collect();
+        drop(sites);
+        if live.iter().all(|s| s.env.at_rest()) {
+            for site in &live {
+                // The library is closed (every call checks that first), no nonblocking call
+                // is in flight (this is the unload) and no call of the JS thread, where we
+                // are, is running or converting (at_rest).
+                // SAFETY: so nothing reads the signature now or later.
+                unsafe { site.sig.release() };
+            }
+        }
+        drop(live);
         lib.close().map_err(|e| {
             FfiError::error(format!(
                 "dlclose(\"{}\") failed: {}",

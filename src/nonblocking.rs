@@ -112,6 +112,8 @@ unsafe fn queue(
     site: Arc<CallSite>,
     deferred: napi_deferred,
 ) -> FfiResult<()> {
+    // First: a closed library's sites may have released their signatures.
+    call::still_open(&site)?;
     // A variadic call: all its arguments (fixed, then type and value pairs), converted into
     // one slot per fixed argument and per pair.
     let (n, slot_count) = if site.sig.variadic.is_some() {
@@ -155,6 +157,9 @@ unsafe fn queue(
             variadic,
             ..
         } = &mut *job;
+        // Typed tokens and getters of object arguments may run JS, which may close the
+        // library (the signature is read until `begin_async` below).
+        let pinned = site.env.pinned();
         let converted = if site.sig.variadic.is_some() {
             crate::variadic::convert(env, &site, &argv, slots, ptrs, _scratch, None)
                 .map(|p| *variadic = Some(p))
@@ -173,9 +178,9 @@ unsafe fn queue(
                 refs.push(r);
             }
         }
-        let converted = converted
-            .and_then(|()| copy_buffers(env, &site, &argv, &mut job))
-            .and_then(|()| call::still_open(&site));
+        let converted = converted.and_then(|()| copy_buffers(env, &site, &argv, &mut job));
+        drop(pinned);
+        let converted = converted.and_then(|()| call::still_open(&site));
         if let Err(e) = converted {
             delete_refs(env, &mut job.refs);
             delete_copies(env, &mut job.copies);

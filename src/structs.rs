@@ -17,7 +17,7 @@ use crate::js;
 use crate::layout::{FieldKind, StructLayout};
 use crate::types::FfiType;
 
-/// Addresses of the live `Box<Arc<StructLayout>>` behind our externals. A JS external that
+/// Addresses of the live layouts (`Arc::into_raw`) behind our externals. A JS external that
 /// is not in this set (another module's) is never dereferenced.
 static LIVE_HANDLES: Lazy<Mutex<HashSet<usize>>> = Lazy::new(|| Mutex::new(HashSet::new()));
 
@@ -32,11 +32,13 @@ pub unsafe fn new_handle(env: napi_env, layout: Arc<StructLayout>) -> FfiResult<
     unsafe extern "C" fn finalize(_env: napi_env, data: *mut c_void, _hint: *mut c_void) {
         let _ = std::panic::catch_unwind(|| {
             LIVE_HANDLES.lock().remove(&(data as usize));
-            // SAFETY: data is the Box<Arc<StructLayout>> made in new_handle, finalized once.
-            drop(unsafe { Box::from_raw(data.cast::<Arc<StructLayout>>()) });
+            // SAFETY: data is the Arc::into_raw count of new_handle, finalized once.
+            drop(unsafe { Arc::from_raw(data as *const StructLayout) });
         });
     }
-    let data = Box::into_raw(Box::new(layout));
+    // The external holds one count of the layout itself (no box: less malloc that only the
+    // finalizer, run from the event loop, frees).
+    let data = Arc::into_raw(layout) as *mut StructLayout;
     LIVE_HANDLES.lock().insert(data as usize);
     let mut v = ptr::null_mut();
     // SAFETY: env live; finalize frees data once when the external is collected.
@@ -45,8 +47,8 @@ pub unsafe fn new_handle(env: napi_env, layout: Arc<StructLayout>) -> FfiResult<
     };
     if status != sys::Status::napi_ok {
         LIVE_HANDLES.lock().remove(&(data as usize));
-        // SAFETY: not attached; still ours.
-        drop(unsafe { Box::from_raw(data) });
+        // SAFETY: not attached; the count is still ours.
+        drop(unsafe { Arc::from_raw(data) });
     }
     // SAFETY: env live.
     unsafe { js::check(env, status, "napi_create_external")? };
@@ -67,9 +69,12 @@ pub unsafe fn from_handle(env: napi_env, v: napi_value) -> Option<Arc<StructLayo
     if !live.contains(&(data as usize)) {
         return None;
     }
-    // SAFETY: data is a live Box<Arc<StructLayout>> of ours (in the set, and the external
-    // `v` holding it is alive during this call, so it cannot be finalized meanwhile).
-    Some(unsafe { (*data.cast::<Arc<StructLayout>>()).clone() })
+    let data = data as *const StructLayout;
+    // SAFETY: data is a live count of ours (in the set, and the external `v` holding it is
+    // alive during this call, so it cannot be finalized meanwhile): take one more.
+    unsafe { Arc::increment_strong_count(data) };
+    // SAFETY: the count just taken.
+    Some(unsafe { Arc::from_raw(data) })
 }
 
 /// The layout of a StructSchema object (its `nativeLayout` handle), if `v` is one.

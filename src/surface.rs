@@ -138,7 +138,7 @@ unsafe fn dlopen(env: napi_env, info: napi_callback_info) -> FfiResult<napi_valu
             let site = CallSite {
                 name: name.into(),
                 code,
-                sig,
+                sig: call::SiteSig::new(sig),
                 owner: Some(handle.clone()),
                 env: shared.clone(),
                 nonblocking,
@@ -148,55 +148,88 @@ unsafe fn dlopen(env: napi_env, info: napi_callback_info) -> FfiResult<napi_valu
         let lib = js::object(env)?;
         js::set_named(env, lib, c"path", js::string(env, &path)?)?;
         js::set_named(env, lib, c"symbols", symbols)?;
-        js::set_named(
-            env,
-            lib,
-            c"close",
-            handle_fn(env, "close", close_entry, &handle)?,
-        )?;
-        js::set_named(
-            env,
-            lib,
-            c"symbolPtr",
-            handle_fn(env, "symbolPtr", symbol_ptr_entry, &handle)?,
-        )?;
-        js::set_named(
-            env,
-            lib,
-            c"bind",
-            handle_fn(env, "bind", bind_entry, &handle)?,
-        )?;
-        Ok(lib)
-    }
-}
-
-/// A JS function that carries one reference to the library handle.
-unsafe fn handle_fn(
-    env: napi_env,
-    name: &str,
-    cb: unsafe extern "C" fn(napi_env, napi_callback_info) -> napi_value,
-    handle: &Arc<LibraryHandle>,
-) -> FfiResult<napi_value> {
-    let data = Box::into_raw(Box::new(handle.clone()));
-    // SAFETY: data is valid until the finalizer attached below frees it with the function.
-    unsafe {
-        let f = match js::function(env, name, Some(cb), data.cast()) {
-            Ok(f) => f,
+        let data = Arc::into_raw(handle.clone()) as *mut c_void;
+        match library_methods(env, lib, data) {
+            Ok(()) => Ok(lib),
             Err(e) => {
-                drop(Box::from_raw(data));
-                return Err(e);
+                // SAFETY: no finalizer took the count (and no method is reachable from JS).
+                drop(Arc::from_raw(data as *const LibraryHandle));
+                Err(e)
             }
-        };
-        js::attach_box(env, f, data)?;
-        Ok(f)
+        }
     }
 }
 
-/// The library handle behind a `handle_fn` function.
-unsafe fn handle_of<const N: usize>(a: &Args<N>) -> &Arc<LibraryHandle> {
-    // SAFETY: data is the Box<Arc<LibraryHandle>> attached to this function in handle_fn;
-    // the function is being called, so it has not been finalized.
-    unsafe { &*(a.data as *const Arc<LibraryHandle>) }
+/// The library's methods `close`, `symbolPtr` and `bind`, which share `data`, one count of
+/// the library handle (`Arc::into_raw`), released by one finalizer: each method reaches the
+/// next through a hidden property (a fresh symbol key, not writable, enumerable nor
+/// configurable), so the three live and die together. One finalizer record per library
+/// instead of three, which in a loop that never yields to the event loop (where finalizers
+/// run) is memory kept per dlopen. On an error the count is still the caller's.
+///
+/// # Safety
+/// `env` live; `lib` an object of it; `data` a count of an `Arc<LibraryHandle>`.
+unsafe fn library_methods(env: napi_env, lib: napi_value, data: *mut c_void) -> FfiResult<()> {
+    unsafe extern "C" fn finalize(_env: napi_env, data: *mut c_void, _hint: *mut c_void) {
+        let _ = std::panic::catch_unwind(|| {
+            // SAFETY: data is the Arc::into_raw count of dlopen, released exactly once here.
+            drop(unsafe { Arc::from_raw(data as *const LibraryHandle) });
+        });
+    }
+    // SAFETY (whole body): env live; data stays valid until the finalizer attached last
+    // releases it, which runs only when all three methods are collected (they reach each
+    // other); if attaching fails the caller keeps the count and the methods are unreachable.
+    unsafe {
+        let close = js::function(env, "close", Some(close_entry), data)?;
+        let symbol_ptr = js::function(env, "symbolPtr", Some(symbol_ptr_entry), data)?;
+        let bind = js::function(env, "bind", Some(bind_entry), data)?;
+        let mut key = ptr::null_mut();
+        js::check(
+            env,
+            sys::napi_create_symbol(env, ptr::null_mut(), &mut key),
+            "napi_create_symbol",
+        )?;
+        for (from, to) in [(close, symbol_ptr), (symbol_ptr, bind), (bind, close)] {
+            let link = sys::napi_property_descriptor {
+                utf8name: ptr::null(),
+                name: key,
+                method: None,
+                getter: None,
+                setter: None,
+                value: to,
+                attributes: sys::PropertyAttributes::default,
+                data: ptr::null_mut(),
+            };
+            js::check(
+                env,
+                sys::napi_define_properties(env, from, 1, &link),
+                "napi_define_properties",
+            )?;
+        }
+        js::set_named(env, lib, c"close", close)?;
+        js::set_named(env, lib, c"symbolPtr", symbol_ptr)?;
+        js::set_named(env, lib, c"bind", bind)?;
+        js::check(
+            env,
+            sys::napi_add_finalizer(
+                env,
+                close,
+                data,
+                Some(finalize),
+                ptr::null_mut(),
+                ptr::null_mut(),
+            ),
+            "napi_add_finalizer",
+        )
+    }
+}
+
+/// The library handle behind a method of `library_methods` (not to be dropped: the count is
+/// the methods').
+unsafe fn handle_of<const N: usize>(a: &Args<N>) -> std::mem::ManuallyDrop<Arc<LibraryHandle>> {
+    // SAFETY: data is the Arc::into_raw count shared by the library's methods; one of them
+    // is being called, so it has not been finalized; ManuallyDrop leaves the count alone.
+    std::mem::ManuallyDrop::new(unsafe { Arc::from_raw(a.data as *const LibraryHandle) })
 }
 
 unsafe fn library_close(env: napi_env, info: napi_callback_info) -> FfiResult<napi_value> {
@@ -209,7 +242,7 @@ unsafe fn library_close(env: napi_env, info: napi_callback_info) -> FfiResult<na
         // stack: dlclose waits until the JS thread is out of its synchronous calls.
         if shared.in_call() {
             if lib.close_in_call()? {
-                shared.unload_after_calls(lib.clone());
+                shared.unload_after_calls(Arc::clone(&lib));
             }
         } else {
             lib.close()?;
@@ -258,7 +291,7 @@ unsafe fn cfunction(env: napi_env, info: napi_callback_info) -> FfiResult<napi_v
         let site = CallSite {
             name: format!("CFunction(0x{code:x})").into(),
             code: code as *const c_void,
-            sig,
+            sig: call::SiteSig::new(sig),
             owner: None,
             env: env_state::get(env)?.shared().clone(),
             nonblocking,
@@ -791,11 +824,11 @@ entry!(bind_entry, library_bind);
 /// library (what `Library.func` / `funcAsync` / `funcN` return): the same kind of function,
 /// the same prepared signature and call path as a symbol bound by `dlopen`.
 unsafe fn library_bind(env: napi_env, info: napi_callback_info) -> FfiResult<napi_value> {
-    // SAFETY (whole body): env/info from the current call; data is the Box<Arc<LibraryHandle>>
-    // attached to this function in handle_fn, alive while the function is being called.
+    // SAFETY (whole body): env/info from the current call; data is the library's count
+    // shared by its methods (`library_methods`), alive while one is being called.
     unsafe {
         let a = Args::<2>::get(env, info)?;
-        let handle = (*(a.data as *const Arc<LibraryHandle>)).clone();
+        let handle = Arc::clone(&handle_of(&a));
         let def = a.at(1);
         let nonblocking = js::kind(env, def) == js::Kind::Object
             && signature::flag(env, def, c"nonblocking").unwrap_or(false);
@@ -821,7 +854,7 @@ unsafe fn library_bind(env: napi_env, info: napi_callback_info) -> FfiResult<nap
         let site = CallSite {
             name: name.into(),
             code,
-            sig,
+            sig: call::SiteSig::new(sig),
             owner: Some(handle),
             env: env_state::get(env)?.shared().clone(),
             nonblocking,

@@ -307,8 +307,12 @@ unsafe fn call_sync(env: napi_env, info: napi_callback_info) -> FfiResult<napi_v
     };
     let mut scratch = Scratch::new(&site.env.arena);
     let mut made = call::CallCallbacks::new(env);
+    // Typed tokens and getters of object arguments may run JS, which may close the library.
+    site.env.pin();
     // SAFETY: env/argv of this call.
-    let prepared = unsafe { convert(env, site, argv, slots, ptrs, &mut scratch, Some(&mut made))? };
+    let prepared = unsafe { convert(env, site, argv, slots, ptrs, &mut scratch, Some(&mut made)) };
+    site.env.unpin();
+    let prepared = prepared?;
     call::still_open(site)?;
     let ArgType::Scalar(ret_ty) = site.sig.ret else {
         return Err(FfiError::error(format!(
