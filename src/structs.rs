@@ -386,11 +386,7 @@ pub unsafe fn write(
     // SAFETY (whole body): offsets lie inside the layout's size, writable per the contract.
     unsafe {
         if js::kind(env, value) != js::Kind::Object {
-            let what = if path.is_empty() {
-                "the value".to_owned()
-            } else {
-                format!("field \"{path}\"")
-            };
+            let what = subject(path);
             return Err(FfiError::type_error(format!(
                 "{what} must be an object with the {}'s fields, got {}",
                 layout.noun(),
@@ -401,19 +397,52 @@ pub unsafe fn write(
             return write_union(env, layout, value, base, path);
         }
         for f in &layout.fields {
-            let v = match &f.cname {
-                Some(c) => js::get_named(env, value, c)?,
-                None => js::get_property(env, value, js::string(env, &f.name)?)?,
-            };
-            // The field path of error messages (allocated for nested fields only).
-            let sub: std::borrow::Cow<str> = if path.is_empty() {
-                std::borrow::Cow::Borrowed(&f.name)
-            } else {
-                std::borrow::Cow::Owned(format!("{path}.{}", f.name))
-            };
-            write_kind(env, &f.kind, v, base.add(f.offset), &sub)?;
+            let v = field_value(env, value, f)?;
+            write_kind(
+                env,
+                &f.kind,
+                v,
+                base.add(f.offset),
+                &field_path(path, &f.name),
+            )?;
         }
         Ok(())
+    }
+}
+
+/// What a message of `write` is about: the value itself, or the field at `path`.
+fn subject(path: &str) -> String {
+    if path.is_empty() {
+        "the value".to_owned()
+    } else {
+        format!("field \"{path}\"")
+    }
+}
+
+/// The field path of error messages (allocated for nested fields only).
+fn field_path<'a>(path: &str, name: &'a str) -> std::borrow::Cow<'a, str> {
+    if path.is_empty() {
+        std::borrow::Cow::Borrowed(name)
+    } else {
+        std::borrow::Cow::Owned(format!("{path}.{name}"))
+    }
+}
+
+/// The JS value of field `f` of the object `value`.
+///
+/// # Safety
+/// `env` live; `value` an object of it.
+unsafe fn field_value(
+    env: napi_env,
+    value: napi_value,
+    f: &crate::layout::Field,
+) -> FfiResult<napi_value> {
+    // SAFETY: forwarded contract.
+    unsafe {
+        match &f.cname {
+            Some(c) => js::get_named(env, value, c),
+            None => js::get_property(env, value, js::string(env, &f.name)?),
+        }
     }
 }
 
@@ -432,19 +461,12 @@ unsafe fn write_union(
     unsafe {
         let mut given: Option<(&crate::layout::Field, napi_value)> = None;
         for f in &layout.fields {
-            let v = match &f.cname {
-                Some(c) => js::get_named(env, value, c)?,
-                None => js::get_property(env, value, js::string(env, &f.name)?)?,
-            };
+            let v = field_value(env, value, f)?;
             if js::kind(env, v) == js::Kind::Undefined {
                 continue;
             }
             if let Some((first, _)) = given {
-                let what = if path.is_empty() {
-                    "the value".to_owned()
-                } else {
-                    format!("field \"{path}\"")
-                };
+                let what = subject(path);
                 return Err(FfiError::type_error(format!(
                     "{what} is a union: give one member, got \"{}\" and \"{}\"",
                     first.name, f.name
@@ -454,12 +476,7 @@ unsafe fn write_union(
         }
         ptr::write_bytes(base, 0, layout.size);
         if let Some((f, v)) = given {
-            let sub: std::borrow::Cow<str> = if path.is_empty() {
-                std::borrow::Cow::Borrowed(&f.name)
-            } else {
-                std::borrow::Cow::Owned(format!("{path}.{}", f.name))
-            };
-            write_kind(env, &f.kind, v, base, &sub)?;
+            write_kind(env, &f.kind, v, base, &field_path(path, &f.name))?;
         }
         Ok(())
     }
