@@ -6,7 +6,7 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('fs');
 const { Worker } = require('worker_threads');
-const { arkffi, fixturePath, hostBuild, runNode } = require('./helpers');
+const { arkffi, fixturePath, hostBuild, mallocInUse, runNode } = require('./helpers');
 const { dlopen, FFIType: T, JSCallback } = arkffi;
 
 const lib = dlopen(fixturePath, {
@@ -160,27 +160,13 @@ test('no code is mapped at run time: thousands of callbacks add no executable ma
 });
 
 test('making and closing callbacks in a loop that never yields keeps no memory (threadsafe ones too): nothing is left for a finalizer or the event loop to free', () => {
-  const { StructSchema, releasePtr } = arkffi;
-  // glibc's mallinfo2(): ten size_t; uordblks is the memory malloc has handed out.
-  const MallInfo = new StructSchema({
-    arena: T.usize, ordblks: T.usize, smblks: T.usize, hblks: T.usize, hblkhd: T.usize,
-    usmblks: T.usize, fsmblks: T.usize, uordblks: T.usize, fordblks: T.usize, keepcost: T.usize,
-  });
-  const libc = dlopen('libc.so.6', { mallinfo2: { returns: MallInfo } });
-  const inUse = () => {
-    const p = libc.symbols.mallinfo2();
-    const v = Number(MallInfo.fromPtr(p).uordblks);
-    releasePtr(p);
-    return v;
-  };
   const cycles = 20000;
   for (const threadsafe of [false, true]) {
     const definition = { args: [T.i32], returns: T.i32, threadsafe };
     for (let i = 0; i < 500; i++) new JSCallback((v) => v, definition).close();
-    const before = inUse();
+    const before = mallocInUse();
     for (let i = 0; i < cycles; i++) new JSCallback((v) => v, definition).close();
-    const perCycle = (inUse() - before) / cycles;
+    const perCycle = (mallocInUse() - before) / cycles;
     assert.ok(perCycle < 16, `threadsafe: ${threadsafe}: ${perCycle.toFixed(1)} bytes of malloc kept per create/close cycle`);
   }
-  libc.close();
 });

@@ -8,24 +8,12 @@
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { arkffi, fixturePath, runNode } = require('./helpers');
-const { dlopen, FFIType: T, C, StructSchema, JSCallback, releasePtr } = arkffi;
+const { arkffi, fixturePath, mallocInUse, runNode } = require('./helpers');
+const { dlopen, FFIType: T, C, JSCallback } = arkffi;
 
 const closedMessage = (name) => new RegExp(`^${name}: library ".*libfixture\\.so" is closed$`);
 
 test('a dlopen + call + close cycle in a loop that never yields keeps less than 1600 bytes of malloc', (t) => {
-  // glibc's mallinfo2(): ten size_t; uordblks + hblkhd is the memory malloc has handed out.
-  const MallInfo = new StructSchema({
-    arena: T.usize, ordblks: T.usize, smblks: T.usize, hblks: T.usize, hblkhd: T.usize,
-    usmblks: T.usize, fsmblks: T.usize, uordblks: T.usize, fordblks: T.usize, keepcost: T.usize,
-  });
-  const libc = dlopen('libc.so.6', { mallinfo2: { returns: MallInfo } });
-  const inUse = () => {
-    const p = libc.symbols.mallinfo2();
-    const m = MallInfo.fromPtr(p);
-    releasePtr(p);
-    return Number(m.uordblks) + Number(m.hblkhd);
-  };
   const cycle = () => {
     const lib = dlopen(fixturePath, { add_i32: { args: [T.i32, T.i32], returns: T.i32 } });
     assert.equal(lib.symbols.add_i32(1, 2), 3);
@@ -33,10 +21,9 @@ test('a dlopen + call + close cycle in a loop that never yields keeps less than 
   };
   const cycles = 10000;
   for (let i = 0; i < 200; i++) cycle();
-  const before = inUse();
+  const before = mallocInUse();
   for (let i = 0; i < cycles; i++) cycle();
-  const perCycle = (inUse() - before) / cycles;
-  libc.close();
+  const perCycle = (mallocInUse() - before) / cycles;
   t.diagnostic(`${perCycle.toFixed(0)} bytes per cycle`);
   assert.ok(perCycle < 1600, `${perCycle.toFixed(0)} bytes of malloc kept per dlopen + call + close cycle`);
 });

@@ -40,4 +40,22 @@ function charIsSigned() {
   return signed;
 }
 
-module.exports = { arkffi, charIsSigned, fixturePath, guardPath, hostBuild, root, runNode };
+// The memory glibc's malloc has handed out and not got back (mallinfo2's uordblks + hblkhd),
+// read through ArkFFI itself: for the tests of loops that must keep nothing per cycle.
+let mallinfo = null;
+function mallocInUse() {
+  const { dlopen, FFIType: T, StructSchema, releasePtr } = module.exports.arkffi;
+  if (!mallinfo) {
+    const MallInfo = new StructSchema({
+      arena: T.usize, ordblks: T.usize, smblks: T.usize, hblks: T.usize, hblkhd: T.usize,
+      usmblks: T.usize, fsmblks: T.usize, uordblks: T.usize, fordblks: T.usize, keepcost: T.usize,
+    });
+    mallinfo = { MallInfo, libc: dlopen('libc.so.6', { mallinfo2: { returns: MallInfo } }) };
+  }
+  const p = mallinfo.libc.symbols.mallinfo2();
+  const m = mallinfo.MallInfo.fromPtr(p);
+  releasePtr(p);
+  return Number(m.uordblks) + Number(m.hblkhd);
+}
+
+module.exports = { arkffi, charIsSigned, fixturePath, guardPath, hostBuild, mallocInUse, root, runNode };
