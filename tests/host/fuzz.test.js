@@ -20,26 +20,15 @@ const { execFileSync, spawn } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { hostBuild, fixturePath } = require('./helpers');
+const { hostBuild, fixturePath, prng } = require('./helpers');
 
 const SEED = Number(process.env.ARKFFI_FUZZ_SEED || 20261201);
 const COUNT = Number(process.env.ARKFFI_FUZZ_COUNT || 400);
 const BATCHES = Number(process.env.ARKFFI_FUZZ_BATCHES || 4);
 const SIGNATURES = 60;
 
-// The child's code: its own PRNG (same as struct-diff.test.js), seeded per batch.
-const common = `
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-`;
+// The child's code: the same PRNG (helpers.js), seeded per batch.
+const common = `${prng}\n`;
 
 // FFIType name, C type, bytes, signed, kind.
 const SCALARS = [
@@ -50,17 +39,6 @@ const SCALARS = [
   ['u64_fast', 'uint64_t', 8, false, 'fast'], ['f32', 'float', 4, true, 'f32'], ['f64', 'double', 8, true, 'f64'],
   ['ptr', 'void *', 8, false, 'ptr'],
 ];
-
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // Random signatures; C functions that store each argument at rec + 8 * i and return one.
 function signatures(seed) {

@@ -40,6 +40,19 @@ function charIsSigned() {
   return signed;
 }
 
+// A seeded PRNG (mulberry32) of numbers in [0, 1), for the randomised tests: the same seed
+// gives the same cases, so a failure names the seed that reproduces it.
+function prng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 // The memory glibc's malloc has handed out and not got back (mallinfo2's uordblks + hblkhd),
 // read through ArkFFI itself: for the tests of loops that must keep nothing per cycle.
 let mallinfo = null;
@@ -58,4 +71,4 @@ function mallocInUse() {
   return Number(m.uordblks) + Number(m.hblkhd);
 }
 
-module.exports = { arkffi, charIsSigned, fixturePath, guardPath, hostBuild, mallocInUse, root, runNode };
+module.exports = { arkffi, charIsSigned, fixturePath, guardPath, hostBuild, mallocInUse, prng, root, runNode };

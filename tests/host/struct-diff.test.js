@@ -12,24 +12,13 @@ const { execFileSync } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { arkffi, charIsSigned } = require('./helpers');
+const { arkffi, charIsSigned, prng } = require('./helpers');
 const { dlopen, FFIType: T, StructSchema, UnionSchema, releasePtr, heldPtrCount, getSymbolPtr, read } = arkffi;
 
 const SEED = Number(process.env.ARKFFI_DIFF_SEED || 20261124);
 const COUNT = Number(process.env.ARKFFI_DIFF_COUNT || 80);
 // Plain char is signed or not as the target's C ABI says (the compiler of the fixtures).
 const CHAR_SIGNED = charIsSigned();
-
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // Scalars: FFIType name, C type, kind (for hashing and value generation).
 const SCALARS = [
