@@ -160,10 +160,15 @@ unsafe fn dlopen(env: napi_env, info: napi_callback_info) -> FfiResult<napi_valu
     }
 }
 
+/// The property through which each library method keeps the next one alive. A string, not a
+/// symbol: OpenHarmony's NAPI has no `napi_create_symbol` (napi-sys-ohos leaves it out for the
+/// ohos targets).
+const LINK_KEY: &std::ffi::CStr = c"__arkffiNext";
+
 /// The library's methods `close`, `symbolPtr` and `bind`, which share `data`, one count of
 /// the library handle (`Arc::into_raw`), released by one finalizer: each method reaches the
-/// next through a hidden property (a fresh symbol key, not writable, enumerable nor
-/// configurable), so the three live and die together. One finalizer record per library
+/// next through a hidden property (`LINK_KEY`: not writable, enumerable nor configurable), so
+/// the three live and die together. One finalizer record per library
 /// instead of three, which in a loop that never yields to the event loop (where finalizers
 /// run) is memory kept per dlopen. On an error the count is still the caller's.
 ///
@@ -183,16 +188,10 @@ unsafe fn library_methods(env: napi_env, lib: napi_value, data: *mut c_void) -> 
         let close = js::function(env, "close", Some(close_entry), data)?;
         let symbol_ptr = js::function(env, "symbolPtr", Some(symbol_ptr_entry), data)?;
         let bind = js::function(env, "bind", Some(bind_entry), data)?;
-        let mut key = ptr::null_mut();
-        js::check(
-            env,
-            sys::napi_create_symbol(env, ptr::null_mut(), &mut key),
-            "napi_create_symbol",
-        )?;
         for (from, to) in [(close, symbol_ptr), (symbol_ptr, bind), (bind, close)] {
             let link = sys::napi_property_descriptor {
-                utf8name: ptr::null(),
-                name: key,
+                utf8name: LINK_KEY.as_ptr(),
+                name: ptr::null_mut(),
                 method: None,
                 getter: None,
                 setter: None,
