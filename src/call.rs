@@ -21,6 +21,9 @@ use crate::layout::StructLayout;
 use crate::library::LibraryHandle;
 use crate::signature::{ArgType, Signature};
 
+/// Direct calls of at most this many arguments convert them in unrolled code.
+const UNROLLED: usize = 7;
+
 /// Arguments converted on the stack before the heap is used.
 const INLINE_ARGS: usize = 12;
 
@@ -106,8 +109,8 @@ pub unsafe fn bind(env: napi_env, site: CallSite) -> FfiResult<napi_value> {
         Some(crate::nonblocking::invoke)
     } else if site.sig.variadic.is_some() {
         Some(crate::variadic::invoke)
-    } else if site.sig.direct.is_some() {
-        direct_entry(site.sig.args.len())
+    } else if let Some(plan) = &site.sig.direct {
+        crate::shaped::entry(plan).or_else(|| direct_entry(site.sig.args.len()))
     } else {
         Some(invoke)
     };
@@ -173,49 +176,86 @@ unsafe extern "C" fn invoke_direct<const N: usize>(
     info: napi_callback_info,
 ) -> napi_value {
     // SAFETY: called by the engine with this call's env and info.
-    unsafe { boundary::guard(env, || call_direct::<N>(env, info)) }
+    unsafe { boundary::guard_value(env, || call_direct::<N>(env, info)) }
 }
 
-/// The hot path: exactly N arguments fetched, converted straight into registers, one
-/// register call, one result conversion. No libffi, no heap allocation for scalars or for
-/// strings that fit the env's arena.
+/// The hot path: exactly N arguments fetched, converted straight into registers (the loop
+/// unrolled: N is a constant), one register call, one result conversion. No libffi, no heap
+/// allocation for scalars or for strings that fit the env's arena. Returns the result, or
+/// null with the error thrown (so no `FfiResult` travels through memory on the way out).
 #[inline(always)]
-unsafe fn call_direct<const N: usize>(
-    env: napi_env,
-    info: napi_callback_info,
-) -> FfiResult<napi_value> {
+unsafe fn call_direct<const N: usize>(env: napi_env, info: napi_callback_info) -> napi_value {
     let mut argv: [napi_value; N] = [ptr::null_mut(); N];
     // SAFETY: env/info of this call.
-    let (argc, data) = unsafe { js::cb_info(env, info, &mut argv)? };
+    let (argc, data) = match unsafe { js::cb_info(env, info, &mut argv) } {
+        Ok(v) => v,
+        // SAFETY: env is live.
+        Err(e) => return unsafe { boundary::thrown(env, e) },
+    };
     // SAFETY: data is the CallSite bound to this function in `bind`; it is being called.
     let site = unsafe { site_of(data) };
-    check_call(site, argc)?;
-    let (Some(plan), ArgType::Scalar(ret)) = (&site.sig.direct, &site.sig.ret) else {
-        return Err(internal(site, "no direct plan"));
-    };
-    let mut regs = direct::Regs::new();
-    let mut scratch = Scratch::new(&site.env.arena);
-    for (i, (op, &v)) in plan.ops.iter().zip(argv.iter()).enumerate() {
-        // SAFETY: v is an argument of this call (argc == N was checked).
-        unsafe { convert_direct(env, site, i, *op, v, &mut regs, &mut scratch)? };
+    if let Err(e) = check_call(site, argc) {
+        // SAFETY: env is live.
+        return unsafe { boundary::thrown(env, e) };
     }
-    still_open(site)?;
+    // SAFETY: `bind` gives this entry only to sites whose signature has a direct plan of N
+    // arguments, and the library is open (checked above), so the signature is there.
+    let plan = unsafe { site.sig.direct.as_ref().unwrap_unchecked() };
+    debug_assert_eq!(plan.ops.len(), N);
+    let mut regs = direct::Regs::new();
+    // Made by the first argument that needs one (a CString): most calls need none.
+    let mut scratch: Option<Scratch> = None;
+    // One argument: its op, its conversion (a loop body, or one of the unrolled copies).
+    macro_rules! arg {
+        ($i:expr) => {{
+            let i = $i;
+            // SAFETY: i < N == plan.ops.len() (the plan was made from the signature's N args).
+            let op = unsafe { *plan.ops.get_unchecked(i) };
+            // SAFETY: argv[i] is an argument of this call (argc == N was checked).
+            let converted =
+                unsafe { convert_direct(env, site, i, op, argv[i], &mut regs, &mut scratch) };
+            if let Err(e) = converted {
+                // SAFETY: env is live.
+                return unsafe { boundary::thrown(env, e) };
+            }
+        }};
+    }
+    if N <= UNROLLED {
+        // Unrolled (N is a constant): each argument has its own copy of the op dispatch,
+        // which the loop below would pay for in loop overhead and reloads on every argument.
+        macro_rules! unrolled {
+            ($($k:literal)*) => { $(if $k < N { arg!($k); })* };
+        }
+        unrolled!(0 1 2 3 4 5 6);
+    } else {
+        for i in 0..N {
+            arg!(i);
+        }
+    }
     site.env.enter();
     // SAFETY: the plan was made from this signature; regs hold the converted arguments
     // (strings in `scratch`, alive until the end of this function).
     let raw = unsafe { direct::call_regs(site.code, plan, &regs) };
     site.env.leave();
-    if site.env.has_deferred() {
+    let ret = plan.ret;
+    let result = if site.env.has_deferred() {
         // SAFETY: env of this call; raw holds a result of type `ret`, read before the
         // deferred unload may release the signature; `scratch` goes after.
-        return unsafe { deferred_then_result(env, &site.env, *ret, raw) };
-    }
-    // SAFETY: raw holds a result of type `ret`; converted before `scratch` goes.
-    // (`?` first, so only the napi_value is kept across the drop: a whole FfiResult held
-    // there was written and re-read through the stack, a store-forwarding stall per call.)
-    let value = unsafe { convert::to_js(env, *ret, raw) }?;
+        unsafe { deferred_then_result(env, &site.env, ret, raw) }
+    } else if ret == crate::types::FfiType::Void {
+        // A callback that returns NULL returns `undefined` (Node-API and OpenHarmony's
+        // ArkNAPI both): one engine call less for every void function.
+        Ok(ptr::null_mut())
+    } else {
+        // SAFETY: raw holds a result of type `ret`; converted before `scratch` goes.
+        unsafe { convert::to_js(env, ret, raw) }
+    };
     drop(scratch);
-    Ok(value)
+    match result {
+        Ok(v) => v,
+        // SAFETY: env is live.
+        Err(e) => unsafe { boundary::thrown(env, e) },
+    }
 }
 
 /// After a direct call with something deferred (a callback's error, a library a callback
@@ -226,7 +266,7 @@ unsafe fn call_direct<const N: usize>(
 /// `env` the live env of this call, `shared` its state; `raw` a result of type `ret`.
 #[cold]
 #[inline(never)]
-unsafe fn deferred_then_result(
+pub unsafe fn deferred_then_result(
     env: napi_env,
     shared: &EnvShared,
     ret: crate::types::FfiType,
@@ -241,31 +281,34 @@ unsafe fn deferred_then_result(
 
 /// Convert argument `i` of a direct call by its op: numbers for the common kinds inline
 /// (one napi_get_value_double and a range check), everything else, and every refusal, by
-/// `convert::to_c`.
+/// `convert_slow` (out of line).
 ///
 /// # Safety
 /// `env` is the live env of this call and `v` one of its values; `scratch` outlives the call.
 #[inline(always)]
-unsafe fn convert_direct(
+unsafe fn convert_direct<'a>(
     env: napi_env,
-    site: &CallSite,
+    site: &'a CallSite,
     i: usize,
     op: direct::Op,
     v: napi_value,
     regs: &mut direct::Regs,
-    scratch: &mut Scratch,
+    scratch: &mut Option<Scratch<'a>>,
 ) -> FfiResult<()> {
     use direct::{Op, Reg};
     let (reg, ty) = match op {
-        Op::SmallInt { reg, lo, hi } => {
+        Op::Int { reg, lo, hi } => {
             // SAFETY: forwarded contract.
             if let Some(d) = unsafe { js::get_f64(env, v) } {
-                // Whole numbers in range only: NaN, fractions and out-of-range values fail
-                // the round trip or the range check and take the slow path for their error.
-                let n = d as i64;
-                if n as f64 == d && n >= lo && n <= hi {
-                    regs.set_int(reg, n as u64);
-                    return Ok(());
+                // Whole numbers in range only: NaN and out-of-range values fail the range
+                // check, fractions the round trip, and take the slow path for their error.
+                if d >= lo && d <= hi {
+                    // SAFETY: lo..=hi lies within i64 (at most 0..=2^53), and d is in it.
+                    let n: i64 = unsafe { d.to_int_unchecked() };
+                    if n as f64 == d {
+                        regs.set_int(reg, n as u64);
+                        return Ok(());
+                    }
                 }
             }
             (Reg::Int(reg), site_type(site, i))
@@ -309,24 +352,52 @@ unsafe fn convert_direct(
             }
             (Reg::Int(reg), crate::types::FfiType::Bool)
         }
-        Op::Address { reg, ty } => {
+        Op::CString { reg } => {
+            let scratch = scratch.get_or_insert_with(|| Scratch::new(&site.env.arena));
+            // SAFETY: forwarded contract; the string lives as long as `scratch`.
+            return match unsafe { convert::c_string(env, v, scratch) } {
+                Ok(p) => {
+                    regs.set_int(reg, p as u64);
+                    Ok(())
+                }
+                Err(e) => Err(argument_error(e, site, i)),
+            };
+        }
+        Op::Buffer { reg } => {
             // SAFETY: forwarded contract.
-            if let Some(d) = unsafe { js::get_f64(env, v) } {
-                // Exact addresses only (at most 2^53), and no function address in the first
-                // page; others get the general path's error.
-                if let Some(a) = convert::exact_whole(d) {
-                    if ty != crate::types::FfiType::Callback || !convert::in_first_page(a) {
-                        regs.set_int(reg, a as u64);
-                        return Ok(());
-                    }
+            if let Some((p, len)) = unsafe { convert::buffer_bytes(env, v) } {
+                if len > 0 {
+                    regs.set_int(reg, p as u64);
+                    return Ok(());
                 }
             }
-            (Reg::Int(reg), ty)
+            (Reg::Int(reg), crate::types::FfiType::Buffer)
         }
         Op::Other { reg, ty } => (reg, ty),
     };
+    // SAFETY: forwarded contract.
+    let slot = unsafe { convert_slow(env, site, i, ty, v, scratch)? };
+    regs.place(reg, slot);
+    Ok(())
+}
+
+/// The general conversion of argument `i` (type `ty`) of a direct call, and every refusal:
+/// `convert::to_c`, then the library-open check (a getter of an object argument may run JS,
+/// which may close the library; the fast paths run none, so checking here covers the call).
+///
+/// # Safety
+/// As `convert_direct`.
+#[inline(never)]
+pub unsafe fn convert_slow<'a>(
+    env: napi_env,
+    site: &'a CallSite,
+    i: usize,
+    ty: crate::types::FfiType,
+    v: napi_value,
+    scratch: &mut Option<Scratch<'a>>,
+) -> FfiResult<u64> {
+    let scratch = scratch.get_or_insert_with(|| Scratch::new(&site.env.arena));
     let mut slot = 0u64;
-    // A getter of an object argument may run JS, which may close the library.
     site.env.pin();
     // SAFETY: forwarded contract.
     let converted = unsafe { convert::to_c(env, ty, v, &mut slot, scratch) };
@@ -334,13 +405,13 @@ unsafe fn convert_direct(
     if let Err(e) = converted {
         return Err(argument_error(e, site, i));
     }
-    regs.place(reg, slot);
-    Ok(())
+    still_open(site)?;
+    Ok(slot)
 }
 
 /// The scalar type of argument `i` (for the slow path of a direct conversion).
 #[cold]
-fn site_type(site: &CallSite, i: usize) -> crate::types::FfiType {
+pub fn site_type(site: &CallSite, i: usize) -> crate::types::FfiType {
     match site.sig.args.get(i) {
         Some(ArgType::Scalar(t)) => *t,
         _ => crate::types::FfiType::Void,
@@ -419,12 +490,6 @@ fn closed(site: &CallSite) -> FfiError {
 #[inline(never)]
 fn argument_error(e: FfiError, site: &CallSite, i: usize) -> FfiError {
     e.subject(&format!("{}: args[{i}]", site.name))
-}
-
-#[cold]
-#[inline(never)]
-fn internal(site: &CallSite, what: &str) -> FfiError {
-    FfiError::error(format!("{}: internal error: {what}", site.name))
 }
 
 /// Convert, call, convert back. `argv`, `slots` and `ptrs` all have the signature's length.

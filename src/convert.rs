@@ -367,8 +367,12 @@ fn typed_array_element_size(kind: sys::napi_typedarray_type) -> usize {
 }
 
 /// Copy a JS string (or null) into NUL-terminated UTF-8 that lives as long as `scratch`.
+/// Runs no JS.
+///
+/// # Safety
+/// `env` live; `v` a value of this env.
 #[inline]
-unsafe fn c_string(
+pub unsafe fn c_string(
     env: napi_env,
     v: napi_value,
     scratch: &mut Scratch,
@@ -658,15 +662,14 @@ pub unsafe fn to_js(env: napi_env, ty: FfiType, raw: u64) -> FfiResult<napi_valu
         match ty {
             FfiType::Void => js::undefined(env),
             FfiType::Bool => js::boolean(env, raw as u8 != 0),
-            FfiType::Char
-            | FfiType::I8
-            | FfiType::U8
-            | FfiType::I16
-            | FfiType::U16
-            | FfiType::I32 => {
-                // Within i32 for all these types.
-                js::int32(env, decode_int(ty, raw).unwrap_or(0) as i32)
-            }
+            // The narrow types from their low bytes (the rest of the register is undefined).
+            FfiType::I8 => js::int32(env, raw as u8 as i8 as i32),
+            FfiType::U8 => js::int32(env, raw as u8 as i32),
+            FfiType::I16 => js::int32(env, raw as u16 as i16 as i32),
+            FfiType::U16 => js::int32(env, raw as u16 as i32),
+            FfiType::I32 => js::int32(env, raw as u32 as i32),
+            // char: signed or not as the target's C ABI says (within i32 either way).
+            FfiType::Char => js::int32(env, decode_int(ty, raw).unwrap_or(0) as i32),
             FfiType::U32 => js::uint32(env, raw as u32),
             FfiType::I64 => js::bigint_i64(env, raw as i64),
             FfiType::U64 => js::bigint_u64(env, raw),

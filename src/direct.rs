@@ -33,23 +33,27 @@ pub enum Reg {
 
 /// How one argument of a direct call is converted: the common kinds inline, the rest by
 /// `convert::to_c` (which also produces every error message).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Op {
-    /// An integer of at most 32 bits (char, i8..u32): a whole number in `lo..=hi`, into
-    /// general register `reg`.
-    SmallInt { reg: u8, lo: i64, hi: i64 },
+    /// A whole number in `lo..=hi` into general register `reg`: an integer of at most 32
+    /// bits (char, i8..u32) in its type's range, a `_fast` or size integer within 2^53, a
+    /// pointer given as a number (0..=2^53), a function pointer (4096..=2^53); anything else
+    /// (null, bigint, buffers, JSCallback objects) by the general conversion. The bounds are
+    /// doubles, compared with the argument as it is.
+    Int { reg: u8, lo: f64, hi: f64 },
     /// A double into vector register `reg`.
     F64 { reg: u8 },
     /// A float (narrowed from the number) into vector register `reg`.
     F32 { reg: u8 },
-    /// A 64-bit integer (i64, u64, the `_fast` and size types): a bigint in range first,
-    /// then the general conversion.
+    /// A 64-bit integer (i64, u64): a bigint in range first, then the general conversion.
     Wide { reg: u8, signed: bool },
     /// A boolean.
     Bool { reg: u8 },
-    /// A pointer or function pointer given as a number (the common case), else the general
-    /// conversion (null, bigint, buffers, JSCallback objects).
-    Address { reg: u8, ty: FfiType },
+    /// A C string: the JS string copied into the call's scratch (`convert::c_string`).
+    CString { reg: u8 },
+    /// A buffer argument: the bytes of a non-empty typed array, ArrayBuffer or DataView;
+    /// everything else (null, empty or detached buffers, refusals) by the general conversion.
+    Buffer { reg: u8 },
     /// Any other scalar: converted by `convert::to_c`, then placed.
     Other { reg: Reg, ty: FfiType },
 }
@@ -70,31 +74,58 @@ impl Op {
                 Reg::Int(r),
             ) => {
                 let (lo, hi) = ty.int_range().unwrap_or((0, 0));
-                Op::SmallInt {
+                Op::Int {
                     reg: r,
-                    lo: lo as i64,
-                    hi: hi as i64,
+                    lo: lo as f64,
+                    hi: hi as f64,
                 }
             }
-            (FfiType::I64 | FfiType::I64Fast | FfiType::ISize, Reg::Int(r)) => Op::Wide {
+            // The `_fast` and size types usually get numbers (lengths, counts): a whole
+            // number within 2^53 first; a bigint by the general conversion.
+            (FfiType::I64Fast | FfiType::ISize, Reg::Int(r)) => Op::Int {
+                reg: r,
+                lo: -(crate::types::MAX_EXACT as f64),
+                hi: crate::types::MAX_EXACT as f64,
+            },
+            (FfiType::U64Fast | FfiType::USize, Reg::Int(r)) => Op::Int {
+                reg: r,
+                lo: 0.0,
+                hi: crate::types::MAX_EXACT as f64,
+            },
+            (FfiType::I64, Reg::Int(r)) => Op::Wide {
                 reg: r,
                 signed: true,
             },
-            (FfiType::U64 | FfiType::U64Fast | FfiType::USize, Reg::Int(r)) => Op::Wide {
+            (FfiType::U64, Reg::Int(r)) => Op::Wide {
                 reg: r,
                 signed: false,
             },
             (FfiType::Bool, Reg::Int(r)) => Op::Bool { reg: r },
-            (FfiType::Ptr | FfiType::Callback, Reg::Int(r)) => Op::Address { reg: r, ty },
+            (FfiType::Ptr, Reg::Int(r)) => Op::Int {
+                reg: r,
+                lo: 0.0,
+                hi: crate::types::MAX_EXACT as f64,
+            },
+            // A function pointer as a number: NULL and the rest of the first page are below
+            // the range, so the general conversion takes them (NULL allowed, the rest refused).
+            (FfiType::Callback, Reg::Int(r)) => Op::Int {
+                reg: r,
+                lo: 4096.0,
+                hi: crate::types::MAX_EXACT as f64,
+            },
+            (FfiType::CString, Reg::Int(r)) => Op::CString { reg: r },
+            (FfiType::Buffer, Reg::Int(r)) => Op::Buffer { reg: r },
             _ => Op::Other { reg, ty },
         }
     }
 }
 
 /// The register assignment of a signature, when it can be called directly.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct DirectPlan {
     pub regs: Box<[Reg]>,
+    /// The result type (a scalar: plans are made for scalar results only).
+    pub ret: FfiType,
     /// One conversion per argument, in order.
     pub ops: Box<[Op]>,
     /// The result is read from the floating register (f32/f64) rather than the integer one.
@@ -109,10 +140,11 @@ impl DirectPlan {
         if !cfg!(any(target_arch = "x86_64", target_arch = "aarch64")) {
             return None;
         }
-        let float_result = match ret {
+        let ret = match ret {
             ArgType::Struct(_) => return None,
-            ArgType::Scalar(t) => is_float(*t),
+            ArgType::Scalar(t) => *t,
         };
+        let float_result = is_float(ret);
         let (mut ints, mut fps) = (0u8, 0u8);
         let mut regs = Vec::with_capacity(args.len());
         let mut ops = Vec::with_capacity(args.len());
@@ -135,6 +167,7 @@ impl DirectPlan {
         }
         Some(DirectPlan {
             regs: regs.into_boxed_slice(),
+            ret,
             ops: ops.into_boxed_slice(),
             float_result,
             int_only: fps == 0,
@@ -232,18 +265,56 @@ impl Default for Regs {
 /// As `call`; `plan` is the plan `r` was filled by.
 #[inline(always)]
 pub unsafe fn call_regs(code: *const std::ffi::c_void, plan: &DirectPlan, r: &Regs) -> u64 {
-    let (i, f) = (&r.int, &r.fp);
     // SAFETY: per `call`'s contract.
     unsafe {
         if plan.int_only {
-            if plan.float_result {
-                let fun: IntOnlyFloatResultFn = std::mem::transmute(code);
-                return fun(i[0], i[1], i[2], i[3], i[4], i[5]).to_bits();
-            }
-            let fun: IntOnlyFn = std::mem::transmute(code);
-            return fun(i[0], i[1], i[2], i[3], i[4], i[5]);
+            call_regs_int(code, plan.float_result, &r.int)
+        } else {
+            call_regs_all(code, plan.float_result, &r.int, &r.fp)
         }
-        if plan.float_result {
+    }
+}
+
+/// Call `code` with the first six of `int` in the integer argument registers; the result is
+/// read from the vector register when `float_result`.
+///
+/// # Safety
+/// `code` is a non-variadic C function of integer-class arguments only, whose prototype
+/// matches the values (see the module doc); x86_64 or aarch64.
+#[inline(always)]
+pub unsafe fn call_regs_int(
+    code: *const std::ffi::c_void,
+    float_result: bool,
+    int: &[u64; 8],
+) -> u64 {
+    let i = int;
+    // SAFETY: per the contract.
+    unsafe {
+        if float_result {
+            let fun: IntOnlyFloatResultFn = std::mem::transmute(code);
+            return fun(i[0], i[1], i[2], i[3], i[4], i[5]).to_bits();
+        }
+        let fun: IntOnlyFn = std::mem::transmute(code);
+        fun(i[0], i[1], i[2], i[3], i[4], i[5])
+    }
+}
+
+/// Call `code` with six integer and eight vector argument registers; the result is read
+/// from the vector register when `float_result`.
+///
+/// # Safety
+/// `code` is a non-variadic C function whose prototype matches the values (see the module
+/// doc); x86_64 or aarch64.
+#[inline(always)]
+pub unsafe fn call_regs_all(
+    code: *const std::ffi::c_void,
+    float_result: bool,
+    i: &[u64; 8],
+    f: &[f64; FP_REGS],
+) -> u64 {
+    // SAFETY: per the contract.
+    unsafe {
+        if float_result {
             let fun: FloatResultFn = std::mem::transmute(code);
             fun(
                 i[0], i[1], i[2], i[3], i[4], i[5], f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7],

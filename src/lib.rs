@@ -27,6 +27,7 @@ pub mod nonblocking;
 #[cfg(test)]
 mod proptests;
 pub mod relay;
+pub mod shaped;
 pub mod signature;
 pub mod slots;
 pub mod structs;

@@ -1,0 +1,203 @@
+//! Shaped direct calls: entry points compiled for one shape of arguments, the common C
+//! prototypes whose every argument is an integer-class number (`Op::Int`: integers up to 32
+//! bits, pointers given as numbers) or a double, up to `MAX_ARGS` of them. The shape (which
+//! arguments are doubles) is a constant of the entry, so each argument's register is known
+//! when the entry is compiled: no per-argument dispatch, no register array in memory, the
+//! argument loop unrolled. Every argument the fast check refuses (a bigint, null, a buffer,
+//! a fraction, a wrong type) and every error go through the general direct conversion, so
+//! behaviour and messages are those of `call::invoke_direct`.
+
+use std::ptr;
+
+use napi_ohos::sys::{self, napi_callback_info, napi_env, napi_value};
+
+use crate::boundary;
+use crate::call::{self, CallSite};
+use crate::convert::{self, Scratch};
+use crate::direct::{self, DirectPlan, Op};
+use crate::js;
+use crate::types::FfiType;
+
+/// The most arguments a shaped entry takes (2^(MAX_ARGS+1) - 1 entries are compiled).
+pub const MAX_ARGS: usize = 4;
+
+/// The shaped entry for `plan`, when its arguments have one of the compiled shapes.
+pub fn entry(plan: &DirectPlan) -> sys::napi_callback {
+    let mut fp_mask = 0usize;
+    for (i, op) in plan.ops.iter().enumerate() {
+        match op {
+            Op::Int { .. } => {}
+            Op::F64 { .. } => fp_mask |= 1 << i,
+            _ => return None,
+        }
+    }
+    macro_rules! table {
+        ($n:literal: $($mask:literal)*) => {{
+            const T: &[unsafe extern "C" fn(napi_env, napi_callback_info) -> napi_value] =
+                &[$(invoke_shaped::<$n, $mask>,)*];
+            T
+        }};
+    }
+    let table = match plan.ops.len() {
+        0 => table!(0: 0),
+        1 => table!(1: 0 1),
+        2 => table!(2: 0 1 2 3),
+        3 => table!(3: 0 1 2 3 4 5 6 7),
+        4 => table!(4: 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15),
+        _ => return None,
+    };
+    table.get(fp_mask).copied()
+}
+
+unsafe extern "C" fn invoke_shaped<const N: usize, const FP_MASK: usize>(
+    env: napi_env,
+    info: napi_callback_info,
+) -> napi_value {
+    // SAFETY: called by the engine with this call's env and info.
+    unsafe { boundary::guard_value(env, || call_shaped::<N, FP_MASK>(env, info)) }
+}
+
+/// Argument `i` of a shape is a double.
+#[inline(always)]
+const fn is_fp(fp_mask: usize, i: usize) -> bool {
+    fp_mask >> i & 1 == 1
+}
+
+/// The register of argument `i` within its class (integer or vector).
+#[inline(always)]
+const fn class_index(fp_mask: usize, i: usize) -> usize {
+    let below = fp_mask & ((1 << i) - 1);
+    if is_fp(fp_mask, i) {
+        below.count_ones() as usize
+    } else {
+        i - below.count_ones() as usize
+    }
+}
+
+/// One shaped call (see the module doc). Returns the result, or null with the error thrown.
+#[inline(always)]
+unsafe fn call_shaped<const N: usize, const FP_MASK: usize>(
+    env: napi_env,
+    info: napi_callback_info,
+) -> napi_value {
+    let mut argv: [napi_value; N] = [ptr::null_mut(); N];
+    // SAFETY: env/info of this call.
+    let (argc, data) = match unsafe { js::cb_info(env, info, &mut argv) } {
+        Ok(v) => v,
+        // SAFETY: env is live.
+        Err(e) => return unsafe { boundary::thrown(env, e) },
+    };
+    // SAFETY: data is the CallSite bound to this function in `call::bind`; it is called.
+    let site = unsafe { call::site_of(data) };
+    if let Err(e) = call::check_call(site, argc) {
+        // SAFETY: env is live.
+        return unsafe { boundary::thrown(env, e) };
+    }
+    // SAFETY: `entry` gives this function only to sites whose signature has a direct plan
+    // of this shape, and the library is open (checked above), so the signature is there.
+    let plan = unsafe { site.sig.direct.as_ref().unwrap_unchecked() };
+    debug_assert_eq!(plan.ops.len(), N);
+    let mut ints = [0u64; direct::INT_REGS];
+    let mut fps = [0f64; direct::FP_REGS];
+    // Made by the slow path of an argument that needs one; the shapes take no strings.
+    let mut scratch: Option<Scratch> = None;
+    for (i, &v) in argv.iter().enumerate() {
+        let k = class_index(FP_MASK, i);
+        // SAFETY: v is an argument of this call (argc == N was checked).
+        let fast = unsafe { js::get_f64(env, v) };
+        if is_fp(FP_MASK, i) {
+            if let Some(d) = fast {
+                fps[k & 7] = d;
+                continue;
+            }
+        } else {
+            // SAFETY: i < N == plan.ops.len(), and argument i of this shape is an Op::Int.
+            let Op::Int { lo, hi, .. } = (unsafe { *plan.ops.get_unchecked(i) }) else {
+                // SAFETY: as above: `entry` checked every op.
+                unsafe { std::hint::unreachable_unchecked() }
+            };
+            if let Some(d) = fast {
+                // As `call::convert_direct`: whole numbers in lo..=hi.
+                if d >= lo && d <= hi {
+                    // SAFETY: lo..=hi lies within i64 (at most 0..=2^53), and d is in it.
+                    let n: i64 = unsafe { d.to_int_unchecked() };
+                    if n as f64 == d {
+                        ints[k % direct::INT_REGS] = n as u64;
+                        continue;
+                    }
+                }
+            }
+        }
+        // SAFETY: as above; the general conversion gives the value or the error.
+        match unsafe { slow(env, site, i, v, &mut scratch) } {
+            Ok(slot) if is_fp(FP_MASK, i) => fps[k & 7] = f64::from_bits(slot),
+            Ok(slot) => ints[k % direct::INT_REGS] = slot,
+            // SAFETY: env is live.
+            Err(e) => return unsafe { boundary::thrown(env, e) },
+        }
+    }
+    site.env.enter();
+    // SAFETY: the shape was checked against this signature's plan by `entry`, so the
+    // function reads exactly the registers filled above.
+    let raw = unsafe { call_with(site.code, plan, &ints, &fps, FP_MASK == 0) };
+    site.env.leave();
+    let ret = plan.ret;
+    let result = if site.env.has_deferred() {
+        // SAFETY: raw is a result of type `ret`, read before a deferred unload.
+        unsafe { call::deferred_then_result(env, &site.env, ret, raw) }
+    } else if ret == FfiType::Void {
+        // As `call::call_direct`: NULL is `undefined`.
+        Ok(ptr::null_mut())
+    } else {
+        // SAFETY: raw holds a result of type `ret`.
+        unsafe { convert::to_js(env, ret, raw) }
+    };
+    drop(scratch);
+    match result {
+        Ok(v) => v,
+        // SAFETY: env is live.
+        Err(e) => unsafe { boundary::thrown(env, e) },
+    }
+}
+
+/// The slow path of argument `i`: `call::convert_slow` with the argument's type.
+///
+/// # Safety
+/// As `call::convert_slow`.
+#[cold]
+#[inline(never)]
+unsafe fn slow<'a>(
+    env: napi_env,
+    site: &'a CallSite,
+    i: usize,
+    v: napi_value,
+    scratch: &mut Option<Scratch<'a>>,
+) -> crate::error::FfiResult<u64> {
+    let ty = call::site_type(site, i);
+    // SAFETY: forwarded contract.
+    unsafe { call::convert_slow(env, site, i, ty, v, scratch) }
+}
+
+/// Call `code` with the six integer and eight vector registers given (only the integer ones
+/// when `int_only`, a constant of the caller).
+///
+/// # Safety
+/// `code` is a C function whose prototype matches `plan` and the registers filled.
+#[inline(always)]
+unsafe fn call_with(
+    code: *const std::ffi::c_void,
+    plan: &DirectPlan,
+    ints: &[u64; direct::INT_REGS],
+    fps: &[f64; direct::FP_REGS],
+    int_only: bool,
+) -> u64 {
+    let int = [ints[0], ints[1], ints[2], ints[3], ints[4], ints[5], 0, 0];
+    // SAFETY: forwarded contract (a function of integer arguments reads no vector register).
+    unsafe {
+        if int_only {
+            direct::call_regs_int(code, plan.float_result, &int)
+        } else {
+            direct::call_regs_all(code, plan.float_result, &int, fps)
+        }
+    }
+}
