@@ -174,26 +174,63 @@ pub unsafe fn read(
             None => 0,
         };
         let at = checked_address(base, off, ty.size(), what)?;
+        load(env, ty, at).unwrap_or_else(|| {
+            Err(FfiError::type_error(format!(
+                "{what} is not a readable type"
+            )))
+        })
+    }
+}
+
+/// `read`'s fast path, for an address given as a number and no byteOffset: None when the
+/// number is no address `read` would read through (not whole, above 2^53, in the first
+/// page), so that the general path gives the error.
+///
+/// # Safety
+/// As `read`.
+#[inline(always)]
+pub unsafe fn read_at_number(
+    env: napi_env,
+    ty: FfiType,
+    p: napi_value,
+) -> Option<FfiResult<napi_value>> {
+    // SAFETY: forwarded contract.
+    let d = unsafe { js::get_f64(env, p) }?;
+    if !(d >= FIRST_VALID_ADDRESS as f64 && d <= crate::types::MAX_EXACT as f64) {
+        return None;
+    }
+    // SAFETY: d lies in FIRST_VALID_ADDRESS..=2^53, within i64.
+    let a: i64 = unsafe { d.to_int_unchecked() };
+    if a as f64 != d {
+        return None;
+    }
+    // SAFETY: a whole address above the first page, within 2^53 (so a + size cannot
+    // overflow): what `read` checks; the memory is the user's promise, as in `read`.
+    unsafe { load(env, ty, a as usize as *const u8) }
+}
+
+/// The value of type `ty` at `at`, as JS (a CString is read as the pointer it is); None for
+/// a type of no readable size.
+///
+/// # Safety
+/// `env` live; `at` readable for `ty.size()` bytes.
+#[inline(always)]
+unsafe fn load(env: napi_env, ty: FfiType, at: *const u8) -> Option<FfiResult<napi_value>> {
+    // SAFETY: per the contract.
+    unsafe {
         let raw: u64 = match ty.size() {
             1 => ptr::read_unaligned(at) as u64,
             2 => ptr::read_unaligned(at.cast::<u16>()) as u64,
             4 => ptr::read_unaligned(at.cast::<u32>()) as u64,
             8 => ptr::read_unaligned(at.cast::<u64>()),
-            _ => {
-                return Err(FfiError::type_error(format!(
-                    "{what} is not a readable type"
-                )))
-            }
+            _ => return None,
         };
-        convert::to_js(
-            env,
-            if ty == FfiType::CString {
-                FfiType::Ptr
-            } else {
-                ty
-            },
-            raw,
-        )
+        let ty = if ty == FfiType::CString {
+            FfiType::Ptr
+        } else {
+            ty
+        };
+        Some(convert::to_js(env, ty, raw))
     }
 }
 

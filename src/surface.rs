@@ -9,7 +9,7 @@ use std::sync::Arc;
 use napi_ohos::sys;
 use napi_ohos::sys::{napi_callback_info, napi_env, napi_value};
 
-use crate::boundary::guard;
+use crate::boundary::{guard, guard_value, thrown};
 use crate::call::{self, CallSite};
 use crate::callback;
 use crate::convert;
@@ -337,12 +337,35 @@ unsafe extern "C" fn read_entry_of<const I: usize>(
     env: napi_env,
     info: napi_callback_info,
 ) -> napi_value {
+    let ty = FfiType::ALL[I];
     // SAFETY: called by the engine with this call's env and info.
     unsafe {
-        guard(env, || {
-            let a = Args::<2>::get(env, info)?;
-            memory::read(env, FfiType::ALL[I], a.at(0), a.given(1))
+        guard_value(env, || {
+            // The common call, `read.i32(p)` with p a number, without the general path.
+            let mut argv = [ptr::null_mut(); 1];
+            if let Ok((1, _)) = js::cb_info(env, info, &mut argv) {
+                if let Some(v) = memory::read_at_number(env, ty, argv[0]) {
+                    return v.unwrap_or_else(|e| thrown(env, e));
+                }
+            }
+            read_general(env, info, ty)
         })
+    }
+}
+
+/// `read.<type>` with every argument form and every error (`memory::read`).
+///
+/// # Safety
+/// `env`/`info` of the current call.
+#[inline(never)]
+unsafe fn read_general(env: napi_env, info: napi_callback_info, ty: FfiType) -> napi_value {
+    // SAFETY: forwarded contract.
+    unsafe {
+        match Args::<2>::get(env, info) {
+            Ok(a) => memory::read(env, ty, a.at(0), a.given(1)),
+            Err(e) => Err(e),
+        }
+        .unwrap_or_else(|e| thrown(env, e))
     }
 }
 
