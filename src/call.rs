@@ -2,7 +2,6 @@
 //! per symbol; `invoke` runs on every call: check the argument count, convert arguments by
 //! the prepared plan, ffi_call, convert the result.
 
-use std::cell::UnsafeCell;
 use std::ffi::c_void;
 use std::ptr;
 use std::sync::Arc;
@@ -13,82 +12,15 @@ use napi_ohos::sys::{napi_callback_info, napi_env, napi_value};
 
 use crate::boundary;
 use crate::convert::{self, Scratch};
-use crate::direct;
-use crate::env_state::{self, EnvShared};
+use crate::env_state;
 use crate::error::{FfiError, FfiResult};
 use crate::js;
 use crate::layout::StructLayout;
-use crate::library::LibraryHandle;
 use crate::signature::{ArgType, Signature};
-
-/// Direct calls of at most this many arguments convert them in unrolled code.
-const UNROLLED: usize = 7;
+use crate::site::{check_call, site_of, still_open, CallSite};
 
 /// Arguments converted on the stack before the heap is used.
 const INLINE_ARGS: usize = 12;
-
-/// Everything one JS function needs to call one C function.
-pub struct CallSite {
-    pub name: Box<str>,
-    pub code: *const c_void,
-    /// Read only while the owner library is open (checked first by every call), or during
-    /// a call that started while it was (see `SiteSig`).
-    pub sig: SiteSig,
-    /// The library the code lives in (None for CFunction pointers).
-    pub owner: Option<Arc<LibraryHandle>>,
-    /// The env the function belongs to: its call depth and deferred callback errors.
-    pub env: Arc<EnvShared>,
-    /// Run on a worker thread and return a Promise.
-    pub nonblocking: bool,
-}
-
-// SAFETY: `code` is a plain function address; everything else is Send + Sync. Nonblocking
-// calls use the site from a worker thread while the JS function keeps it alive.
-unsafe impl Send for CallSite {}
-// SAFETY: as above; the site is immutable after creation, except that its signature is
-// released once, on the JS thread, when no call can read it (`SiteSig::release`).
-unsafe impl Sync for CallSite {}
-
-/// A call site's prepared signature (libffi's CIF, the direct plan, the variadic cache),
-/// which a library's `close()` frees at once instead of the function's finalizer (OpenHarmony
-/// runs main-thread finalizers only from the event loop). Released by
-/// `LibraryHandle::unload` only when the library is closed and no call is running in it or
-/// converting its arguments on the JS thread (`EnvShared::at_rest`), nor on a worker thread
-/// (no nonblocking call in flight). Every call path checks that the library is open before
-/// its first read, and reads nothing of it after the point where a callback's postponed
-/// unload may run (`throw_deferred_if_any`).
-pub struct SiteSig(UnsafeCell<Option<Signature>>);
-
-impl SiteSig {
-    pub fn new(sig: Signature) -> SiteSig {
-        SiteSig(UnsafeCell::new(Some(sig)))
-    }
-
-    /// Free the signature.
-    ///
-    /// # Safety
-    /// No reference to the signature exists or will be made (the owner library is closed
-    /// and unloaded, and no call of it is running, see the type's doc).
-    pub unsafe fn release(&self) {
-        // SAFETY: per the contract, nobody else reads the cell now or later.
-        drop(unsafe { (*self.0.get()).take() });
-    }
-}
-
-impl std::ops::Deref for SiteSig {
-    type Target = Signature;
-
-    #[inline(always)]
-    fn deref(&self) -> &Signature {
-        // SAFETY: only `release` writes the cell, when no reader exists and none will come
-        // (every call checks that its library is open first, see the type's doc); until then
-        // it is Some.
-        let sig = unsafe { &*self.0.get() };
-        debug_assert!(sig.is_some(), "a released call site signature was read");
-        // SAFETY: as above: Some while it may be read.
-        unsafe { sig.as_ref().unwrap_unchecked() }
-    }
-}
 
 /// Make the JS function for `site`. The function owns one strong count of the site (its
 /// data pointer is the site itself, so a call needs no extra indirection); it is released
@@ -110,7 +42,9 @@ pub unsafe fn bind(env: napi_env, site: CallSite) -> FfiResult<napi_value> {
     } else if site.sig.variadic.is_some() {
         Some(crate::variadic::invoke)
     } else if let Some(plan) = &site.sig.direct {
-        crate::shaped::entry(plan).or_else(|| direct_entry(site.sig.args.len()))
+        crate::shaped::entry(plan)
+            .or_else(|| crate::direct_call::entry(site.sig.args.len()))
+            .or(Some(invoke))
     } else {
         Some(invoke)
     };
@@ -148,276 +82,6 @@ pub unsafe fn bind(env: napi_env, site: CallSite) -> FfiResult<napi_value> {
     Ok(f)
 }
 
-/// The site behind a bound function's data pointer.
-///
-/// # Safety
-/// `data` is the data pointer of a function made by `bind`, which is being called (alive).
-#[inline]
-pub unsafe fn site_of<'a>(data: *mut c_void) -> &'a CallSite {
-    // SAFETY: per the contract, data points at a live CallSite (inside its Arc).
-    unsafe { &*(data as *const CallSite) }
-}
-
-/// The entry point of a function with a direct plan, specialised for its argument count.
-fn direct_entry(n: usize) -> sys::napi_callback {
-    macro_rules! table {
-        ($($n:literal)*) => {
-            match n {
-                $($n => Some(invoke_direct::<$n>),)*
-                _ => Some(invoke),
-            }
-        };
-    }
-    table!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14)
-}
-
-unsafe extern "C" fn invoke_direct<const N: usize>(
-    env: napi_env,
-    info: napi_callback_info,
-) -> napi_value {
-    // SAFETY: called by the engine with this call's env and info.
-    unsafe { boundary::guard_value(env, || call_direct::<N>(env, info)) }
-}
-
-/// The hot path: exactly N arguments fetched, converted straight into registers (the loop
-/// unrolled: N is a constant), one register call, one result conversion. No libffi, no heap
-/// allocation for scalars or for strings that fit the env's arena. Returns the result, or
-/// null with the error thrown (so no `FfiResult` travels through memory on the way out).
-#[inline(always)]
-unsafe fn call_direct<const N: usize>(env: napi_env, info: napi_callback_info) -> napi_value {
-    let mut argv: [napi_value; N] = [ptr::null_mut(); N];
-    // SAFETY: env/info of this call.
-    let (argc, data) = match unsafe { js::cb_info(env, info, &mut argv) } {
-        Ok(v) => v,
-        // SAFETY: env is live.
-        Err(e) => return unsafe { boundary::thrown(env, e) },
-    };
-    // SAFETY: data is the CallSite bound to this function in `bind`; it is being called.
-    let site = unsafe { site_of(data) };
-    if let Err(e) = check_call(site, argc) {
-        // SAFETY: env is live.
-        return unsafe { boundary::thrown(env, e) };
-    }
-    // SAFETY: `bind` gives this entry only to sites whose signature has a direct plan of N
-    // arguments, and the library is open (checked above), so the signature is there.
-    let plan = unsafe { site.sig.direct.as_ref().unwrap_unchecked() };
-    debug_assert_eq!(plan.ops.len(), N);
-    let mut regs = direct::Regs::new();
-    // Made by the first argument that needs one (a CString): most calls need none.
-    let mut scratch: Option<Scratch> = None;
-    // One argument: its op, its conversion (a loop body, or one of the unrolled copies).
-    macro_rules! arg {
-        ($i:expr) => {{
-            let i = $i;
-            // SAFETY: i < N == plan.ops.len() (the plan was made from the signature's N args).
-            let op = unsafe { *plan.ops.get_unchecked(i) };
-            // SAFETY: argv[i] is an argument of this call (argc == N was checked).
-            let converted =
-                unsafe { convert_direct(env, site, i, op, argv[i], &mut regs, &mut scratch) };
-            if let Err(e) = converted {
-                // SAFETY: env is live.
-                return unsafe { boundary::thrown(env, e) };
-            }
-        }};
-    }
-    if N <= UNROLLED {
-        // Unrolled (N is a constant): each argument has its own copy of the op dispatch,
-        // which the loop below would pay for in loop overhead and reloads on every argument.
-        macro_rules! unrolled {
-            ($($k:literal)*) => { $(if $k < N { arg!($k); })* };
-        }
-        unrolled!(0 1 2 3 4 5 6);
-    } else {
-        for i in 0..N {
-            arg!(i);
-        }
-    }
-    site.env.enter();
-    // SAFETY: the plan was made from this signature; regs hold the converted arguments
-    // (strings in `scratch`, alive until the end of this function).
-    let raw = unsafe { direct::call_regs(site.code, plan, &regs) };
-    site.env.leave();
-    let ret = plan.ret;
-    let result = if site.env.has_deferred() {
-        // SAFETY: env of this call; raw holds a result of type `ret`, read before the
-        // deferred unload may release the signature; `scratch` goes after.
-        unsafe { deferred_then_result(env, &site.env, ret, raw) }
-    } else if ret == crate::types::FfiType::Void {
-        // A callback that returns NULL returns `undefined` (Node-API and OpenHarmony's
-        // ArkNAPI both): one engine call less for every void function.
-        Ok(ptr::null_mut())
-    } else {
-        // SAFETY: raw holds a result of type `ret`; converted before `scratch` goes.
-        unsafe { convert::to_js(env, ret, raw) }
-    };
-    drop(scratch);
-    match result {
-        Ok(v) => v,
-        // SAFETY: env is live.
-        Err(e) => unsafe { boundary::thrown(env, e) },
-    }
-}
-
-/// After a direct call with something deferred (a callback's error, a library a callback
-/// closed, whose unload may release the call's signature: `ret` was read before): throw or
-/// unload, then convert the result.
-///
-/// # Safety
-/// `env` the live env of this call, `shared` its state; `raw` a result of type `ret`.
-#[cold]
-#[inline(never)]
-pub unsafe fn deferred_then_result(
-    env: napi_env,
-    shared: &EnvShared,
-    ret: crate::types::FfiType,
-    raw: u64,
-) -> FfiResult<napi_value> {
-    // SAFETY: forwarded contract.
-    unsafe {
-        env_state::throw_deferred(env, shared)?;
-        convert::to_js(env, ret, raw)
-    }
-}
-
-/// Convert argument `i` of a direct call by its op: numbers for the common kinds inline
-/// (one napi_get_value_double and a range check), everything else, and every refusal, by
-/// `convert_slow` (out of line).
-///
-/// # Safety
-/// `env` is the live env of this call and `v` one of its values; `scratch` outlives the call.
-#[inline(always)]
-unsafe fn convert_direct<'a>(
-    env: napi_env,
-    site: &'a CallSite,
-    i: usize,
-    op: direct::Op,
-    v: napi_value,
-    regs: &mut direct::Regs,
-    scratch: &mut Option<Scratch<'a>>,
-) -> FfiResult<()> {
-    use direct::{Op, Reg};
-    let (reg, ty) = match op {
-        Op::Int { reg, lo, hi } => {
-            // SAFETY: forwarded contract.
-            if let Some(d) = unsafe { js::get_f64(env, v) } {
-                // Whole numbers in range only: NaN and out-of-range values fail the range
-                // check, fractions the round trip, and take the slow path for their error.
-                if d >= lo && d <= hi {
-                    // SAFETY: lo..=hi lies within i64 (at most 0..=2^53), and d is in it.
-                    let n: i64 = unsafe { d.to_int_unchecked() };
-                    if n as f64 == d {
-                        regs.set_int(reg, n as u64);
-                        return Ok(());
-                    }
-                }
-            }
-            (Reg::Int(reg), site_type(site, i))
-        }
-        Op::F64 { reg } => {
-            // SAFETY: forwarded contract.
-            if let Some(d) = unsafe { js::get_f64(env, v) } {
-                regs.set_fp(reg, d);
-                return Ok(());
-            }
-            (Reg::Fp(reg), crate::types::FfiType::F64)
-        }
-        Op::F32 { reg } => {
-            // SAFETY: forwarded contract.
-            if let Some(d) = unsafe { js::get_f64(env, v) } {
-                regs.set_fp(reg, f64::from_bits((d as f32).to_bits() as u64));
-                return Ok(());
-            }
-            (Reg::Fp(reg), crate::types::FfiType::F32)
-        }
-        Op::Wide { reg, signed } => {
-            // SAFETY: forwarded contract (both getters).
-            let exact = unsafe {
-                if signed {
-                    js::get_bigint_i64(env, v).map(|(x, ok)| (x as u64, ok))
-                } else {
-                    js::get_bigint_u64(env, v)
-                }
-            };
-            if let Some((x, true)) = exact {
-                regs.set_int(reg, x);
-                return Ok(());
-            }
-            (Reg::Int(reg), site_type(site, i))
-        }
-        Op::Bool { reg } => {
-            // SAFETY: forwarded contract.
-            if let Some(b) = unsafe { js::get_bool(env, v) } {
-                regs.set_int(reg, b as u64);
-                return Ok(());
-            }
-            (Reg::Int(reg), crate::types::FfiType::Bool)
-        }
-        Op::CString { reg } => {
-            let scratch = scratch.get_or_insert_with(|| Scratch::new(&site.env.arena));
-            // SAFETY: forwarded contract; the string lives as long as `scratch`.
-            return match unsafe { convert::c_string(env, v, scratch) } {
-                Ok(p) => {
-                    regs.set_int(reg, p as u64);
-                    Ok(())
-                }
-                Err(e) => Err(argument_error(e, site, i)),
-            };
-        }
-        Op::Buffer { reg } => {
-            // SAFETY: forwarded contract.
-            if let Some((p, len)) = unsafe { convert::buffer_bytes(env, v) } {
-                if len > 0 {
-                    regs.set_int(reg, p as u64);
-                    return Ok(());
-                }
-            }
-            (Reg::Int(reg), crate::types::FfiType::Buffer)
-        }
-        Op::Other { reg, ty } => (reg, ty),
-    };
-    // SAFETY: forwarded contract.
-    let slot = unsafe { convert_slow(env, site, i, ty, v, scratch)? };
-    regs.place(reg, slot);
-    Ok(())
-}
-
-/// The general conversion of argument `i` (type `ty`) of a direct call, and every refusal:
-/// `convert::to_c`, then the library-open check (a getter of an object argument may run JS,
-/// which may close the library; the fast paths run none, so checking here covers the call).
-///
-/// # Safety
-/// As `convert_direct`.
-#[inline(never)]
-pub unsafe fn convert_slow<'a>(
-    env: napi_env,
-    site: &'a CallSite,
-    i: usize,
-    ty: crate::types::FfiType,
-    v: napi_value,
-    scratch: &mut Option<Scratch<'a>>,
-) -> FfiResult<u64> {
-    let scratch = scratch.get_or_insert_with(|| Scratch::new(&site.env.arena));
-    let mut slot = 0u64;
-    site.env.pin();
-    // SAFETY: forwarded contract.
-    let converted = unsafe { convert::to_c(env, ty, v, &mut slot, scratch) };
-    site.env.unpin();
-    if let Err(e) = converted {
-        return Err(argument_error(e, site, i));
-    }
-    still_open(site)?;
-    Ok(slot)
-}
-
-/// The scalar type of argument `i` (for the slow path of a direct conversion).
-#[cold]
-pub fn site_type(site: &CallSite, i: usize) -> crate::types::FfiType {
-    match site.sig.args.get(i) {
-        Some(ArgType::Scalar(t)) => *t,
-        _ => crate::types::FfiType::Void,
-    }
-}
-
 unsafe extern "C" fn invoke(env: napi_env, info: napi_callback_info) -> napi_value {
     // SAFETY: called by the engine with this call's env and info.
     unsafe { boundary::guard(env, || call(env, info)) }
@@ -445,51 +109,6 @@ unsafe fn call(env: napi_env, info: napi_callback_info) -> FfiResult<napi_value>
         // SAFETY: heap_argv holds n values of this call.
         unsafe { run(env, site, &heap_argv, &mut slots, &mut ptrs) }
     }
-}
-
-/// The checks every call makes before converting: library still open (first: a closed
-/// library's sites may have released their signatures), argument count.
-#[inline]
-pub fn check_call(site: &CallSite, argc: usize) -> FfiResult<()> {
-    still_open(site)?;
-    if argc != site.sig.args.len() {
-        return Err(wrong_count(site, argc));
-    }
-    Ok(())
-}
-
-/// The library is still open after the arguments were converted: a getter run by the
-/// conversion (a `ptr` property read from an object) may have closed it.
-#[inline(always)]
-pub fn still_open(site: &CallSite) -> FfiResult<()> {
-    match &site.owner {
-        Some(lib) if !lib.is_open() => Err(closed(site)),
-        _ => Ok(()),
-    }
-}
-
-#[cold]
-#[inline(never)]
-fn wrong_count(site: &CallSite, argc: usize) -> FfiError {
-    let n = site.sig.args.len();
-    FfiError::type_error(format!(
-        "{} expects {n} argument{}, got {argc}",
-        site.name,
-        if n == 1 { "" } else { "s" }
-    ))
-}
-
-#[cold]
-#[inline(never)]
-fn closed(site: &CallSite) -> FfiError {
-    let path = site.owner.as_ref().map(|l| l.path()).unwrap_or_default();
-    FfiError::error(format!("{}: library \"{path}\" is closed", site.name))
-}
-
-#[cold]
-#[inline(never)]
-fn argument_error(e: FfiError, site: &CallSite, i: usize) -> FfiError {
-    e.subject(&format!("{}: args[{i}]", site.name))
 }
 
 /// Convert, call, convert back. `argv`, `slots` and `ptrs` all have the signature's length.

@@ -8,8 +8,8 @@ use std::sync::{Arc, Weak};
 use libloading::os::unix::{Library, RTLD_LOCAL, RTLD_NOW};
 use parking_lot::Mutex;
 
-use crate::call::CallSite;
 use crate::error::{FfiError, FfiResult};
+use crate::site::CallSite;
 
 /// The loader's own words: the dlerror() text behind libloading's error (libloading's own
 /// text, "dlopen failed", only when there is none: the caller already says what failed).
@@ -36,7 +36,7 @@ pub struct LibraryHandle {
     /// Nonblocking calls running on worker threads: dlclose waits for the last one.
     in_flight: AtomicUsize,
     /// The functions bound from this library, whose signatures the unload frees at once
-    /// (see `call::SiteSig`): a finalizer, which only the event loop runs, then frees only
+    /// (see `site::SiteSig`): a finalizer, which only the event loop runs, then frees only
     /// the rest.
     sites: Mutex<Vec<Weak<CallSite>>>,
 }

@@ -19,11 +19,12 @@ use napi_ohos::sys;
 use napi_ohos::sys::{napi_callback_info, napi_deferred, napi_env, napi_ref, napi_value};
 
 use crate::boundary;
-use crate::call::{self, CallSite};
+use crate::call;
 use crate::convert::{self, Scratch};
 use crate::error::{FfiError, FfiResult};
 use crate::js;
 use crate::signature::ArgType;
+use crate::site::{self, CallSite};
 use crate::types::FfiType;
 
 /// C's copy of one ArrayBuffer's bytes that the arguments of a call point into.
@@ -85,7 +86,7 @@ unsafe fn start(env: napi_env, info: napi_callback_info) -> FfiResult<napi_value
     unsafe {
         // Only the count and the site here: `queue` fetches the arguments.
         let (argc, data) = js::cb_info(env, info, &mut [])?;
-        let site_ref = call::site_of(data);
+        let site_ref = site::site_of(data);
         // The call takes its own count of the site: the function may be collected meanwhile.
         Arc::increment_strong_count(site_ref as *const CallSite);
         let site = Arc::from_raw(site_ref as *const CallSite);
@@ -113,7 +114,7 @@ unsafe fn queue(
     deferred: napi_deferred,
 ) -> FfiResult<()> {
     // First: a closed library's sites may have released their signatures.
-    call::still_open(&site)?;
+    site::still_open(&site)?;
     // A variadic call: all its arguments (fixed, then type and value pairs), converted into
     // one slot per fixed argument and per pair.
     let (n, slot_count) = if site.sig.variadic.is_some() {
@@ -125,10 +126,10 @@ unsafe fn queue(
             (argc, n + (argc - n) / 2)
         }
     } else {
-        call::check_call(&site, argc)?;
+        site::check_call(&site, argc)?;
         (site.sig.args.len(), site.sig.args.len())
     };
-    call::still_open(&site)?;
+    site::still_open(&site)?;
     let mut argv = vec![ptr::null_mut(); n];
     let words = match &site.sig.ret {
         ArgType::Struct(layout) => layout.size / 8 + 3,
@@ -180,7 +181,7 @@ unsafe fn queue(
         }
         let converted = converted.and_then(|()| copy_buffers(env, &site, &argv, &mut job));
         drop(pinned);
-        let converted = converted.and_then(|()| call::still_open(&site));
+        let converted = converted.and_then(|()| site::still_open(&site));
         if let Err(e) = converted {
             delete_refs(env, &mut job.refs);
             delete_copies(env, &mut job.copies);

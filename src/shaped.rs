@@ -5,17 +5,18 @@
 //! when the entry is compiled: no per-argument dispatch, no register array in memory, the
 //! argument loop unrolled. Every argument the fast check refuses (a bigint, null, a buffer,
 //! a fraction, a wrong type) and every error go through the general direct conversion, so
-//! behaviour and messages are those of `call::invoke_direct`.
+//! behaviour and messages are those of `direct_call::invoke_direct`.
 
 use std::ptr;
 
 use napi_ohos::sys::{self, napi_callback_info, napi_env, napi_value};
 
 use crate::boundary;
-use crate::call::{self, CallSite};
 use crate::convert::{self, Scratch};
 use crate::direct::{self, DirectPlan, Op};
+use crate::direct_call;
 use crate::js;
+use crate::site::{self, CallSite};
 use crate::types::FfiType;
 
 /// The most arguments a shaped entry takes (2^(MAX_ARGS+1) - 1 entries are compiled).
@@ -88,8 +89,8 @@ unsafe fn call_shaped<const N: usize, const FP_MASK: usize>(
         Err(e) => return unsafe { boundary::thrown(env, e) },
     };
     // SAFETY: data is the CallSite bound to this function in `call::bind`; it is called.
-    let site = unsafe { call::site_of(data) };
-    if let Err(e) = call::check_call(site, argc) {
+    let site = unsafe { site::site_of(data) };
+    if let Err(e) = site::check_call(site, argc) {
         // SAFETY: env is live.
         return unsafe { boundary::thrown(env, e) };
     }
@@ -117,7 +118,7 @@ unsafe fn call_shaped<const N: usize, const FP_MASK: usize>(
                 unsafe { std::hint::unreachable_unchecked() }
             };
             if let Some(d) = fast {
-                // As `call::convert_direct`: whole numbers in lo..=hi.
+                // As `direct_call::convert_direct`: whole numbers in lo..=hi.
                 if d >= lo && d <= hi {
                     // SAFETY: lo..=hi lies within i64 (at most 0..=2^53), and d is in it.
                     let n: i64 = unsafe { d.to_int_unchecked() };
@@ -144,9 +145,9 @@ unsafe fn call_shaped<const N: usize, const FP_MASK: usize>(
     let ret = plan.ret;
     let result = if site.env.has_deferred() {
         // SAFETY: raw is a result of type `ret`, read before a deferred unload.
-        unsafe { call::deferred_then_result(env, &site.env, ret, raw) }
+        unsafe { direct_call::deferred_then_result(env, &site.env, ret, raw) }
     } else if ret == FfiType::Void {
-        // As `call::call_direct`: NULL is `undefined`.
+        // As `direct_call::call_direct`: NULL is `undefined`.
         Ok(ptr::null_mut())
     } else {
         // SAFETY: raw holds a result of type `ret`.
@@ -160,10 +161,10 @@ unsafe fn call_shaped<const N: usize, const FP_MASK: usize>(
     }
 }
 
-/// The slow path of argument `i`: `call::convert_slow` with the argument's type.
+/// The slow path of argument `i`: `direct_call::convert_slow` with the argument's type.
 ///
 /// # Safety
-/// As `call::convert_slow`.
+/// As `direct_call::convert_slow`.
 #[cold]
 #[inline(never)]
 unsafe fn slow<'a>(
@@ -173,9 +174,9 @@ unsafe fn slow<'a>(
     v: napi_value,
     scratch: &mut Option<Scratch<'a>>,
 ) -> crate::error::FfiResult<u64> {
-    let ty = call::site_type(site, i);
+    let ty = site::site_type(site, i);
     // SAFETY: forwarded contract.
-    unsafe { call::convert_slow(env, site, i, ty, v, scratch) }
+    unsafe { direct_call::convert_slow(env, site, i, ty, v, scratch) }
 }
 
 /// Call `code` with the six integer and eight vector registers given (only the integer ones

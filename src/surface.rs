@@ -10,7 +10,7 @@ use napi_ohos::sys;
 use napi_ohos::sys::{napi_callback_info, napi_env, napi_value};
 
 use crate::boundary::{guard, guard_value, thrown};
-use crate::call::{self, CallSite};
+use crate::call;
 use crate::callback;
 use crate::convert;
 use crate::env_state;
@@ -20,6 +20,7 @@ use crate::layout::StructLayout;
 use crate::library::LibraryHandle;
 use crate::memory;
 use crate::signature;
+use crate::site::{self, CallSite};
 use crate::structs;
 use crate::types::FfiType;
 
@@ -138,7 +139,7 @@ unsafe fn dlopen(env: napi_env, info: napi_callback_info) -> FfiResult<napi_valu
             let site = CallSite {
                 name: name.into(),
                 code,
-                sig: call::SiteSig::new(sig),
+                sig: site::SiteSig::new(sig),
                 owner: Some(handle.clone()),
                 env: shared.clone(),
                 nonblocking,
@@ -290,7 +291,7 @@ unsafe fn cfunction(env: napi_env, info: napi_callback_info) -> FfiResult<napi_v
         let site = CallSite {
             name: format!("CFunction(0x{code:x})").into(),
             code: code as *const c_void,
-            sig: call::SiteSig::new(sig),
+            sig: site::SiteSig::new(sig),
             owner: None,
             env: env_state::get(env)?.shared().clone(),
             nonblocking,
@@ -876,7 +877,7 @@ unsafe fn library_bind(env: napi_env, info: napi_callback_info) -> FfiResult<nap
         let site = CallSite {
             name: name.into(),
             code,
-            sig: call::SiteSig::new(sig),
+            sig: site::SiteSig::new(sig),
             owner: Some(handle),
             env: env_state::get(env)?.shared().clone(),
             nonblocking,

@@ -23,12 +23,13 @@ use napi_ohos::sys::{napi_callback_info, napi_env, napi_value};
 use parking_lot::Mutex;
 
 use crate::boundary;
-use crate::call::{self, CallSite};
+use crate::call;
 use crate::convert::{self, Scratch};
 use crate::env_state;
 use crate::error::{FfiError, FfiResult};
 use crate::js;
 use crate::signature::{self, ArgType, MAX_ARGS};
+use crate::site::{self, CallSite};
 use crate::types::FfiType;
 
 /// Distinct lists of extra types a function keeps prepared interfaces for; past that, the
@@ -284,7 +285,7 @@ unsafe fn call_sync(env: napi_env, info: napi_callback_info) -> FfiResult<napi_v
     // SAFETY: env/info of this call.
     let (argc, data) = unsafe { js::cb_info(env, info, &mut inline_argv)? };
     // SAFETY: data is the CallSite bound to this function in `bind`; it is being called.
-    let site = unsafe { call::site_of(data) };
+    let site = unsafe { site::site_of(data) };
     let mut heap_argv = Vec::new();
     let argv: &[napi_value] = if argc <= inline_argv.len() {
         &inline_argv[..argc]
@@ -294,7 +295,7 @@ unsafe fn call_sync(env: napi_env, info: napi_callback_info) -> FfiResult<napi_v
         unsafe { js::cb_info(env, info, &mut heap_argv)? };
         &heap_argv
     };
-    call::still_open(site)?;
+    site::still_open(site)?;
     let count = site.sig.args.len() + pair_count(site, argc)?;
     let (mut inline_slots, mut inline_ptrs) = ([0u64; INLINE_ARGS], [ptr::null_mut(); INLINE_ARGS]);
     let (mut heap_slots, mut heap_ptrs) = (Vec::new(), Vec::new());
@@ -313,7 +314,7 @@ unsafe fn call_sync(env: napi_env, info: napi_callback_info) -> FfiResult<napi_v
     let prepared = unsafe { convert(env, site, argv, slots, ptrs, &mut scratch, Some(&mut made)) };
     site.env.unpin();
     let prepared = prepared?;
-    call::still_open(site)?;
+    site::still_open(site)?;
     let ArgType::Scalar(ret_ty) = site.sig.ret else {
         return Err(FfiError::error(format!(
             "{}: internal error: variadic struct result",
