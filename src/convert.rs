@@ -123,6 +123,22 @@ impl Drop for Scratch<'_> {
     }
 }
 
+/// `d` as an i64 if it is a whole number in `lo..=hi` (NaN and out-of-range values fail the
+/// range check, fractions the round trip), in a few instructions: no saturating conversion.
+///
+/// # Safety
+/// `lo..=hi` lies within i64's range (the direct calls' `Op::Int` bounds and the address
+/// range do: at most ±2^53).
+#[inline(always)]
+pub unsafe fn whole_in(d: f64, lo: f64, hi: f64) -> Option<i64> {
+    if !(d >= lo && d <= hi) {
+        return None;
+    }
+    // SAFETY: d lies in lo..=hi, which lies within i64 (the contract).
+    let n: i64 = unsafe { d.to_int_unchecked() };
+    (n as f64 == d).then_some(n)
+}
+
 /// `d` as an address or size: a whole number in 0..=2^53 (above that a number may already
 /// have been rounded). The round trip through u64 is exact only for whole numbers (NaN fails
 /// every comparison) and, unlike `fract()`, calls nothing in libm.

@@ -162,15 +162,11 @@ unsafe fn convert_direct<'a>(
         Op::Int { reg, lo, hi } => {
             // SAFETY: forwarded contract.
             if let Some(d) = unsafe { js::get_f64(env, v) } {
-                // Whole numbers in range only: NaN and out-of-range values fail the range
-                // check, fractions the round trip, and take the slow path for their error.
-                if d >= lo && d <= hi {
-                    // SAFETY: lo..=hi lies within i64 (at most 0..=2^53), and d is in it.
-                    let n: i64 = unsafe { d.to_int_unchecked() };
-                    if n as f64 == d {
-                        regs.set_int(reg, n as u64);
-                        return Ok(());
-                    }
+                // Whole numbers in range only; the rest take the slow path for their error.
+                // SAFETY: Op::Int bounds lie within ±2^53 (direct::Op::new).
+                if let Some(n) = unsafe { convert::whole_in(d, lo, hi) } {
+                    regs.set_int(reg, n as u64);
+                    return Ok(());
                 }
             }
             (Reg::Int(reg), site_type(site, i))

@@ -196,14 +196,14 @@ pub unsafe fn read_at_number(
 ) -> Option<FfiResult<napi_value>> {
     // SAFETY: forwarded contract.
     let d = unsafe { js::get_f64(env, p) }?;
-    if !(d >= FIRST_VALID_ADDRESS as f64 && d <= crate::types::MAX_EXACT as f64) {
-        return None;
-    }
-    // SAFETY: d lies in FIRST_VALID_ADDRESS..=2^53, within i64.
-    let a: i64 = unsafe { d.to_int_unchecked() };
-    if a as f64 != d {
-        return None;
-    }
+    // SAFETY: 4096..=2^53 lies within i64.
+    let a = unsafe {
+        convert::whole_in(
+            d,
+            FIRST_VALID_ADDRESS as f64,
+            crate::types::MAX_EXACT as f64,
+        )
+    }?;
     // SAFETY: a whole address above the first page, within 2^53 (so a + size cannot
     // overflow): what `read` checks; the memory is the user's promise, as in `read`.
     unsafe { load(env, ty, a as usize as *const u8) }

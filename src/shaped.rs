@@ -119,13 +119,10 @@ unsafe fn call_shaped<const N: usize, const FP_MASK: usize>(
             };
             if let Some(d) = fast {
                 // As `direct_call::convert_direct`: whole numbers in lo..=hi.
-                if d >= lo && d <= hi {
-                    // SAFETY: lo..=hi lies within i64 (at most 0..=2^53), and d is in it.
-                    let n: i64 = unsafe { d.to_int_unchecked() };
-                    if n as f64 == d {
-                        ints[k % direct::INT_REGS] = n as u64;
-                        continue;
-                    }
+                // SAFETY: Op::Int bounds lie within ±2^53 (direct::Op::new).
+                if let Some(n) = unsafe { convert::whole_in(d, lo, hi) } {
+                    ints[k % direct::INT_REGS] = n as u64;
+                    continue;
                 }
             }
         }
