@@ -148,10 +148,25 @@ pub fn exact_whole(d: f64) -> Option<usize> {
 }
 
 /// `d` as an i32 C slot (sign-extended to 64 bits, as libffi and the registers want it), if
-/// it is a whole number in i32's range (NaN and fractions fail the round trip).
+/// it is a whole number in i32's range.
 #[inline(always)]
 pub fn i32_slot(d: f64) -> Option<u64> {
-    (d == (d as i32) as f64).then_some((d as i32) as i64 as u64)
+    whole_i32(d).map(|n| n as i64 as u64)
+}
+
+/// `d` as an i32, if it is a whole number in i32's range: one truncating conversion and its
+/// round trip (NaN, fractions and numbers out of range do not come back equal). On x86_64 the
+/// conversion is the bare `cvttsd2si`, whose out-of-range answer (i32::MIN) comes back equal
+/// only for i32::MIN itself, so Rust's saturating fix-ups are not needed; on aarch64 `as` is
+/// already the one instruction (`fcvtzs` saturates, NaN gives 0).
+#[inline(always)]
+pub fn whole_i32(d: f64) -> Option<i32> {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: SSE2, which the two intrinsics need, is part of the x86_64 baseline.
+    let n = unsafe { core::arch::x86_64::_mm_cvttsd_si32(core::arch::x86_64::_mm_set_sd(d)) };
+    #[cfg(not(target_arch = "x86_64"))]
+    let n = d as i32;
+    (n as f64 == d).then_some(n)
 }
 
 /// Why an argument was refused; the caller adds the function name and argument index.

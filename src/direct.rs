@@ -13,6 +13,8 @@
 //! register are undefined); an f32 result is read from the low half of the f64 register.
 //! Structs, more arguments, and other targets use libffi.
 
+use std::mem::MaybeUninit;
+
 use crate::layout::ArgType;
 use crate::types::FfiType;
 
@@ -31,91 +33,98 @@ pub enum Reg {
     Fp(u8),
 }
 
+impl Reg {
+    /// The register's slot in `Regs`: integer registers at 0..6, vector registers at 8..16.
+    pub const fn at(self) -> u8 {
+        match self {
+            Reg::Int(k) => k,
+            Reg::Fp(k) => FP_BASE + k,
+        }
+    }
+}
+
+/// The slot of vector register 0 in `Regs`.
+const FP_BASE: u8 = 8;
+
 /// How one argument of a direct call is converted: the common kinds inline, the rest by
-/// `convert::to_c` (which also produces every error message).
+/// `convert::to_c` (which also produces every error message). `at` is the argument's slot in
+/// `Regs` (`Reg::at`), always below `SLOTS`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Op {
-    /// A whole number in `lo..=hi` into general register `reg`: an integer of at most 32
+    /// An `int32_t`: a number that is a whole i32 (one round trip, no range compares).
+    I32 { at: u8 },
+    /// A whole number in `lo..=hi` into a general register: any other integer of at most 32
     /// bits (char, i8..u32) in its type's range, a `_fast` or size integer within 2^53, a
     /// pointer given as a number (0..=2^53), a function pointer (4096..=2^53); anything else
     /// (null, bigint, buffers, JSCallback objects) by the general conversion. The bounds are
     /// doubles, compared with the argument as it is.
-    Int { reg: u8, lo: f64, hi: f64 },
-    /// A double into vector register `reg`.
-    F64 { reg: u8 },
-    /// A float (narrowed from the number) into vector register `reg`.
-    F32 { reg: u8 },
+    Int { at: u8, lo: f64, hi: f64 },
+    /// A double into a vector register.
+    F64 { at: u8 },
+    /// A float (narrowed from the number) into a vector register.
+    F32 { at: u8 },
     /// A 64-bit integer (i64, u64): a bigint in range first, then the general conversion.
-    Wide { reg: u8, signed: bool },
+    Wide { at: u8, signed: bool },
     /// A boolean.
-    Bool { reg: u8 },
+    Bool { at: u8 },
     /// A C string: the JS string copied into the call's scratch (`convert::c_string`).
-    CString { reg: u8 },
+    CString { at: u8 },
     /// A buffer argument: the bytes of a non-empty typed array, ArrayBuffer or DataView;
     /// everything else (null, empty or detached buffers, refusals) by the general conversion.
-    Buffer { reg: u8 },
+    Buffer { at: u8 },
     /// Any other scalar: converted by `convert::to_c`, then placed.
-    Other { reg: Reg, ty: FfiType },
+    Other { at: u8, ty: FfiType },
 }
 
 impl Op {
     fn new(ty: FfiType, reg: Reg) -> Op {
-        match (ty, reg) {
-            (FfiType::F64, Reg::Fp(r)) => Op::F64 { reg: r },
-            (FfiType::F32, Reg::Fp(r)) => Op::F32 { reg: r },
-            (
-                FfiType::Char
-                | FfiType::I8
-                | FfiType::U8
-                | FfiType::I16
-                | FfiType::U16
-                | FfiType::I32
-                | FfiType::U32,
-                Reg::Int(r),
-            ) => {
+        let at = reg.at();
+        let int = matches!(reg, Reg::Int(_));
+        let exact = crate::types::MAX_EXACT as f64;
+        match ty {
+            FfiType::F64 if !int => Op::F64 { at },
+            FfiType::F32 if !int => Op::F32 { at },
+            FfiType::I32 if int => Op::I32 { at },
+            FfiType::Char
+            | FfiType::I8
+            | FfiType::U8
+            | FfiType::I16
+            | FfiType::U16
+            | FfiType::U32
+                if int =>
+            {
                 let (lo, hi) = ty.int_range().unwrap_or((0, 0));
                 Op::Int {
-                    reg: r,
+                    at,
                     lo: lo as f64,
                     hi: hi as f64,
                 }
             }
             // The `_fast` and size types usually get numbers (lengths, counts): a whole
             // number within 2^53 first; a bigint by the general conversion.
-            (FfiType::I64Fast | FfiType::ISize, Reg::Int(r)) => Op::Int {
-                reg: r,
-                lo: -(crate::types::MAX_EXACT as f64),
-                hi: crate::types::MAX_EXACT as f64,
+            FfiType::I64Fast | FfiType::ISize if int => Op::Int {
+                at,
+                lo: -exact,
+                hi: exact,
             },
-            (FfiType::U64Fast | FfiType::USize, Reg::Int(r)) => Op::Int {
-                reg: r,
+            FfiType::U64Fast | FfiType::USize | FfiType::Ptr if int => Op::Int {
+                at,
                 lo: 0.0,
-                hi: crate::types::MAX_EXACT as f64,
+                hi: exact,
             },
-            (FfiType::I64, Reg::Int(r)) => Op::Wide {
-                reg: r,
-                signed: true,
-            },
-            (FfiType::U64, Reg::Int(r)) => Op::Wide {
-                reg: r,
-                signed: false,
-            },
-            (FfiType::Bool, Reg::Int(r)) => Op::Bool { reg: r },
-            (FfiType::Ptr, Reg::Int(r)) => Op::Int {
-                reg: r,
-                lo: 0.0,
-                hi: crate::types::MAX_EXACT as f64,
-            },
+            FfiType::I64 if int => Op::Wide { at, signed: true },
+            FfiType::U64 if int => Op::Wide { at, signed: false },
+            FfiType::Bool if int => Op::Bool { at },
             // A function pointer as a number: NULL and the rest of the first page are below
             // the range, so the general conversion takes them (NULL allowed, the rest refused).
-            (FfiType::Callback, Reg::Int(r)) => Op::Int {
-                reg: r,
+            FfiType::Callback if int => Op::Int {
+                at,
                 lo: 4096.0,
-                hi: crate::types::MAX_EXACT as f64,
+                hi: exact,
             },
-            (FfiType::CString, Reg::Int(r)) => Op::CString { reg: r },
-            (FfiType::Buffer, Reg::Int(r)) => Op::Buffer { reg: r },
-            _ => Op::Other { reg, ty },
+            FfiType::CString if int => Op::CString { at },
+            FfiType::Buffer if int => Op::Buffer { at },
+            _ => Op::Other { at, ty },
         }
     }
 }
@@ -179,75 +188,83 @@ fn is_float(t: FfiType) -> bool {
     matches!(t, FfiType::F32 | FfiType::F64)
 }
 
+/// A register value, left uninitialised when the callee's prototype does not name the
+/// register: the call passes all of them, the callee reads only its own (so the registers
+/// need no zeroing before each call, and no uninitialised value is ever read as a number).
+type Word = MaybeUninit<u64>;
+type FWord = MaybeUninit<f64>;
+
 type IntResultFn = unsafe extern "C" fn(
-    u64,
-    u64,
-    u64,
-    u64,
-    u64,
-    u64,
-    f64,
-    f64,
-    f64,
-    f64,
-    f64,
-    f64,
-    f64,
-    f64,
+    Word,
+    Word,
+    Word,
+    Word,
+    Word,
+    Word,
+    FWord,
+    FWord,
+    FWord,
+    FWord,
+    FWord,
+    FWord,
+    FWord,
+    FWord,
 ) -> u64;
 type FloatResultFn = unsafe extern "C" fn(
-    u64,
-    u64,
-    u64,
-    u64,
-    u64,
-    u64,
-    f64,
-    f64,
-    f64,
-    f64,
-    f64,
-    f64,
-    f64,
-    f64,
+    Word,
+    Word,
+    Word,
+    Word,
+    Word,
+    Word,
+    FWord,
+    FWord,
+    FWord,
+    FWord,
+    FWord,
+    FWord,
+    FWord,
+    FWord,
 ) -> f64;
 
-type IntOnlyFn = unsafe extern "C" fn(u64, u64, u64, u64, u64, u64) -> u64;
-type IntOnlyFloatResultFn = unsafe extern "C" fn(u64, u64, u64, u64, u64, u64) -> f64;
+type IntOnlyFn = unsafe extern "C" fn(Word, Word, Word, Word, Word, Word) -> u64;
+type IntOnlyFloatResultFn = unsafe extern "C" fn(Word, Word, Word, Word, Word, Word) -> f64;
 
-/// The registers of one direct call. Both arrays have 8 entries (only the first 6 integer
-/// ones are passed) so an index masked with `& 7` needs no bounds check.
+/// The number of slots of `Regs`.
+pub const SLOTS: usize = 16;
+
+/// The registers of one direct call, by slot (`Reg::at`): the six integer argument registers
+/// at 0..6, the eight vector ones at 8..16, each a u64 (a double as its bits). Only the slots
+/// the arguments fill are written; the rest stay uninitialised (see `Word`).
 pub struct Regs {
-    pub int: [u64; 8],
-    pub fp: [f64; FP_REGS],
+    slots: [Word; SLOTS],
 }
 
 impl Regs {
     #[inline(always)]
     pub fn new() -> Regs {
         Regs {
-            int: [0; 8],
-            fp: [0.0; FP_REGS],
+            slots: [MaybeUninit::uninit(); SLOTS],
         }
     }
 
-    /// Put the converted argument `slot` where `reg` says.
+    /// Put an argument's bits in slot `at`.
+    ///
+    /// # Safety
+    /// `at < SLOTS` (every `Op`'s and `Reg::at`'s slot is).
     #[inline(always)]
-    pub fn place(&mut self, reg: Reg, slot: u64) {
-        match reg {
-            Reg::Int(k) => self.set_int(k, slot),
-            Reg::Fp(k) => self.set_fp(k, f64::from_bits(slot)),
-        }
+    pub unsafe fn set(&mut self, at: u8, bits: u64) {
+        // SAFETY: at < SLOTS (the contract).
+        unsafe { *self.slots.get_unchecked_mut(at as usize) = MaybeUninit::new(bits) };
     }
 
+    /// The vector register slots as doubles (same size and alignment; still maybe
+    /// uninitialised).
     #[inline(always)]
-    pub fn set_int(&mut self, k: u8, v: u64) {
-        self.int[k as usize & 7] = v;
-    }
-
-    #[inline(always)]
-    pub fn set_fp(&mut self, k: u8, v: f64) {
-        self.fp[k as usize & 7] = v;
+    fn fp(&self, k: usize) -> FWord {
+        // SAFETY: MaybeUninit<u64> and MaybeUninit<f64> have the same size and alignment,
+        // and a MaybeUninit may hold any bits (or none).
+        unsafe { std::mem::transmute::<Word, FWord>(self.slots[FP_BASE as usize + k]) }
     }
 }
 
@@ -257,73 +274,79 @@ impl Default for Regs {
     }
 }
 
-/// Call `code` with registers filled by `Regs::place`. Signatures without floating
-/// arguments go through a prototype with only the six integer registers (a callee never
-/// reads a vector register its prototype does not name).
+/// Call `code` with registers filled by `Regs::set`. Signatures without floating arguments go
+/// through a prototype with only the six integer registers (a callee never reads a vector
+/// register its prototype does not name).
 ///
 /// # Safety
-/// As `call`; `plan` is the plan `r` was filled by.
+/// `code` is a non-variadic C function whose prototype matches `plan`, and `r` holds every
+/// argument of `plan` in its slot (see the module doc); x86_64 or aarch64.
 #[inline(always)]
 pub unsafe fn call_regs(code: *const std::ffi::c_void, plan: &DirectPlan, r: &Regs) -> u64 {
-    // SAFETY: per `call`'s contract.
-    unsafe {
-        if plan.int_only {
-            call_regs_int(code, plan.float_result, &r.int)
-        } else {
-            call_regs_all(code, plan.float_result, &r.int, &r.fp)
-        }
-    }
+    // SAFETY: per the contract.
+    unsafe { call_regs_as(code, plan.int_only, plan.float_result, r) }
 }
 
-/// Call `code` with the first six of `int` in the integer argument registers; the result is
-/// read from the vector register when `float_result`.
+/// `call_regs` with the prototype's kind given: `int_only` (no vector argument registers),
+/// `float_result` (the result is read from the vector register).
 ///
 /// # Safety
-/// `code` is a non-variadic C function of integer-class arguments only, whose prototype
-/// matches the values (see the module doc); x86_64 or aarch64.
+/// As `call_regs`, with `int_only` and `float_result` those of the function's plan.
 #[inline(always)]
-pub unsafe fn call_regs_int(
+pub unsafe fn call_regs_as(
     code: *const std::ffi::c_void,
+    int_only: bool,
     float_result: bool,
-    int: &[u64; 8],
+    r: &Regs,
 ) -> u64 {
-    let i = int;
+    let i = &r.slots;
     // SAFETY: per the contract.
     unsafe {
-        if float_result {
-            let fun: IntOnlyFloatResultFn = std::mem::transmute(code);
-            return fun(i[0], i[1], i[2], i[3], i[4], i[5]).to_bits();
+        if int_only {
+            if float_result {
+                let fun: IntOnlyFloatResultFn = std::mem::transmute(code);
+                return fun(i[0], i[1], i[2], i[3], i[4], i[5]).to_bits();
+            }
+            let fun: IntOnlyFn = std::mem::transmute(code);
+            return fun(i[0], i[1], i[2], i[3], i[4], i[5]);
         }
-        let fun: IntOnlyFn = std::mem::transmute(code);
-        fun(i[0], i[1], i[2], i[3], i[4], i[5])
-    }
-}
-
-/// Call `code` with six integer and eight vector argument registers; the result is read
-/// from the vector register when `float_result`.
-///
-/// # Safety
-/// `code` is a non-variadic C function whose prototype matches the values (see the module
-/// doc); x86_64 or aarch64.
-#[inline(always)]
-pub unsafe fn call_regs_all(
-    code: *const std::ffi::c_void,
-    float_result: bool,
-    i: &[u64; 8],
-    f: &[f64; FP_REGS],
-) -> u64 {
-    // SAFETY: per the contract.
-    unsafe {
+        let f = |k| r.fp(k);
         if float_result {
             let fun: FloatResultFn = std::mem::transmute(code);
             fun(
-                i[0], i[1], i[2], i[3], i[4], i[5], f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7],
+                i[0],
+                i[1],
+                i[2],
+                i[3],
+                i[4],
+                i[5],
+                f(0),
+                f(1),
+                f(2),
+                f(3),
+                f(4),
+                f(5),
+                f(6),
+                f(7),
             )
             .to_bits()
         } else {
             let fun: IntResultFn = std::mem::transmute(code);
             fun(
-                i[0], i[1], i[2], i[3], i[4], i[5], f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7],
+                i[0],
+                i[1],
+                i[2],
+                i[3],
+                i[4],
+                i[5],
+                f(0),
+                f(1),
+                f(2),
+                f(3),
+                f(4),
+                f(5),
+                f(6),
+                f(7),
             )
         }
     }
@@ -345,7 +368,8 @@ mod tests {
     pub unsafe fn call(code: *const std::ffi::c_void, plan: &DirectPlan, slots: &[u64]) -> u64 {
         let mut regs = Regs::new();
         for (reg, &slot) in plan.regs.iter().zip(slots) {
-            regs.place(*reg, slot);
+            // SAFETY: Reg::at is below SLOTS.
+            unsafe { regs.set(reg.at(), slot) };
         }
         // SAFETY: forwarded contract.
         unsafe { call_regs(code, plan, &regs) }

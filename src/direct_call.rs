@@ -15,6 +15,7 @@ use crate::env_state::{self, EnvShared};
 use crate::error::FfiResult;
 use crate::js;
 use crate::site::{self, argument_error, check_call, site_type, still_open, CallSite};
+use crate::types::FfiType;
 
 /// Direct calls of at most this many arguments convert them in unrolled code.
 const UNROLLED: usize = 7;
@@ -47,9 +48,9 @@ unsafe extern "C" fn invoke_direct<const N: usize>(
 /// null with the error thrown (so no `FfiResult` travels through memory on the way out).
 #[inline(always)]
 unsafe fn call_direct<const N: usize>(env: napi_env, info: napi_callback_info) -> napi_value {
-    let mut argv: [napi_value; N] = [ptr::null_mut(); N];
+    let mut argv = [std::mem::MaybeUninit::<napi_value>::uninit(); N];
     // SAFETY: env/info of this call.
-    let (argc, data) = match unsafe { js::cb_info(env, info, &mut argv) } {
+    let (argc, data) = match unsafe { js::cb_info_n(env, info, &mut argv) } {
         Ok(v) => v,
         // SAFETY: env is live.
         Err(e) => return unsafe { boundary::thrown(env, e) },
@@ -72,10 +73,12 @@ unsafe fn call_direct<const N: usize>(env: napi_env, info: napi_callback_info) -
         ($i:expr) => {{
             let i = $i;
             // SAFETY: i < N == plan.ops.len() (the plan was made from the signature's N args).
-            let op = unsafe { *plan.ops.get_unchecked(i) };
-            // SAFETY: argv[i] is an argument of this call (argc == N was checked).
-            let converted =
-                unsafe { convert_direct(env, site, i, op, argv[i], &mut regs, &mut scratch) };
+            let op = unsafe { plan.ops.get_unchecked(i) };
+            // SAFETY: the engine wrote all N arguments, as it returned argc == N (checked
+            // above); argv[i] is one of them.
+            let v = unsafe { argv[i].assume_init() };
+            // SAFETY: v is an argument of this call.
+            let converted = unsafe { convert_direct(env, site, i, op, v, &mut regs, &mut scratch) };
             if let Err(e) = converted {
                 // SAFETY: env is live.
                 return unsafe { boundary::thrown(env, e) };
@@ -99,20 +102,32 @@ unsafe fn call_direct<const N: usize>(env: napi_env, info: napi_callback_info) -
     // (strings in `scratch`, alive until the end of this function).
     let raw = unsafe { direct::call_regs(site.code, plan, &regs) };
     site.env.leave();
-    let ret = plan.ret;
-    let result = if site.env.has_deferred() {
-        // SAFETY: env of this call; raw holds a result of type `ret`, read before the
-        // deferred unload may release the signature; `scratch` goes after.
-        unsafe { deferred_then_result(env, &site.env, ret, raw) }
-    } else if ret == crate::types::FfiType::Void {
+    // SAFETY: raw holds a result of type `plan.ret`.
+    let value = unsafe { finish(env, &site.env, plan.ret, raw) };
+    drop(scratch);
+    value
+}
+
+/// The tail of a direct call: the result as a JS value (null with the error thrown), the
+/// deferred work first when there is some. The caller drops the call's strings after it, as
+/// a string result may point into an argument's copy.
+///
+/// # Safety
+/// `env` the live env of this call, `shared` its state; `raw` a result of type `ret`.
+#[inline(always)]
+pub unsafe fn finish(env: napi_env, shared: &EnvShared, ret: FfiType, raw: u64) -> napi_value {
+    let result = if shared.has_deferred() {
+        // SAFETY: forwarded contract (raw was read before the deferred unload may release
+        // the call's signature).
+        unsafe { deferred_then_result(env, shared, ret, raw) }
+    } else if ret == FfiType::Void {
         // A callback that returns NULL returns `undefined` (Node-API and OpenHarmony's
         // ArkNAPI both): one engine call less for every void function.
         Ok(ptr::null_mut())
     } else {
-        // SAFETY: raw holds a result of type `ret`; converted before `scratch` goes.
+        // SAFETY: forwarded contract.
         unsafe { convert::to_js(env, ret, raw) }
     };
-    drop(scratch);
     match result {
         Ok(v) => v,
         // SAFETY: env is live.
@@ -131,7 +146,7 @@ unsafe fn call_direct<const N: usize>(env: napi_env, info: napi_callback_info) -
 pub unsafe fn deferred_then_result(
     env: napi_env,
     shared: &EnvShared,
-    ret: crate::types::FfiType,
+    ret: FfiType,
     raw: u64,
 ) -> FfiResult<napi_value> {
     // SAFETY: forwarded contract.
@@ -152,42 +167,54 @@ unsafe fn convert_direct<'a>(
     env: napi_env,
     site: &'a CallSite,
     i: usize,
-    op: direct::Op,
+    op: &direct::Op,
     v: napi_value,
     regs: &mut direct::Regs,
     scratch: &mut Option<Scratch<'a>>,
 ) -> FfiResult<()> {
-    use direct::{Op, Reg};
-    let (reg, ty) = match op {
-        Op::Int { reg, lo, hi } => {
+    use direct::Op;
+    // Each fast path returns once its slot is set; what it refuses falls through to the
+    // general conversion of the argument's type, which also gives every error message.
+    // SAFETY (every `regs.set`): an op's slot is below direct::SLOTS (direct::Op::new).
+    let (at, ty) = match *op {
+        Op::I32 { at } => {
+            // SAFETY: forwarded contract.
+            if let Some(n) = unsafe { js::get_f64(env, v) }.and_then(convert::whole_i32) {
+                unsafe { regs.set(at, n as i64 as u64) };
+                return Ok(());
+            }
+            (at, FfiType::I32)
+        }
+        Op::Int { at, ref lo, ref hi } => {
             // SAFETY: forwarded contract.
             if let Some(d) = unsafe { js::get_f64(env, v) } {
                 // Whole numbers in range only; the rest take the slow path for their error.
+                // The bounds are read here, after the engine call, not kept across it.
                 // SAFETY: Op::Int bounds lie within ±2^53 (direct::Op::new).
-                if let Some(n) = unsafe { convert::whole_in(d, lo, hi) } {
-                    regs.set_int(reg, n as u64);
+                if let Some(n) = unsafe { convert::whole_in(d, *lo, *hi) } {
+                    unsafe { regs.set(at, n as u64) };
                     return Ok(());
                 }
             }
-            (Reg::Int(reg), site_type(site, i))
+            (at, site_type(site, i))
         }
-        Op::F64 { reg } => {
+        Op::F64 { at } => {
             // SAFETY: forwarded contract.
             if let Some(d) = unsafe { js::get_f64(env, v) } {
-                regs.set_fp(reg, d);
+                unsafe { regs.set(at, d.to_bits()) };
                 return Ok(());
             }
-            (Reg::Fp(reg), crate::types::FfiType::F64)
+            (at, FfiType::F64)
         }
-        Op::F32 { reg } => {
+        Op::F32 { at } => {
             // SAFETY: forwarded contract.
             if let Some(d) = unsafe { js::get_f64(env, v) } {
-                regs.set_fp(reg, f64::from_bits((d as f32).to_bits() as u64));
+                unsafe { regs.set(at, (d as f32).to_bits() as u64) };
                 return Ok(());
             }
-            (Reg::Fp(reg), crate::types::FfiType::F32)
+            (at, FfiType::F32)
         }
-        Op::Wide { reg, signed } => {
+        Op::Wide { at, signed } => {
             // SAFETY: forwarded contract (both getters).
             let exact = unsafe {
                 if signed {
@@ -197,45 +224,46 @@ unsafe fn convert_direct<'a>(
                 }
             };
             if let Some((x, true)) = exact {
-                regs.set_int(reg, x);
+                unsafe { regs.set(at, x) };
                 return Ok(());
             }
-            (Reg::Int(reg), site_type(site, i))
+            (at, site_type(site, i))
         }
-        Op::Bool { reg } => {
+        Op::Bool { at } => {
             // SAFETY: forwarded contract.
             if let Some(b) = unsafe { js::get_bool(env, v) } {
-                regs.set_int(reg, b as u64);
+                unsafe { regs.set(at, b as u64) };
                 return Ok(());
             }
-            (Reg::Int(reg), crate::types::FfiType::Bool)
+            (at, FfiType::Bool)
         }
-        Op::CString { reg } => {
+        Op::CString { at } => {
             let scratch = scratch.get_or_insert_with(|| Scratch::new(&site.env.arena));
             // SAFETY: forwarded contract; the string lives as long as `scratch`.
             return match unsafe { convert::c_string(env, v, scratch) } {
                 Ok(p) => {
-                    regs.set_int(reg, p as u64);
+                    unsafe { regs.set(at, p as u64) };
                     Ok(())
                 }
                 Err(e) => Err(argument_error(e, site, i)),
             };
         }
-        Op::Buffer { reg } => {
+        Op::Buffer { at } => {
             // SAFETY: forwarded contract.
             if let Some((p, len)) = unsafe { convert::buffer_bytes(env, v) } {
                 if len > 0 {
-                    regs.set_int(reg, p as u64);
+                    unsafe { regs.set(at, p as u64) };
                     return Ok(());
                 }
             }
-            (Reg::Int(reg), crate::types::FfiType::Buffer)
+            (at, FfiType::Buffer)
         }
-        Op::Other { reg, ty } => (reg, ty),
+        Op::Other { at, ty } => (at, ty),
     };
     // SAFETY: forwarded contract.
     let slot = unsafe { convert_slow(env, site, i, ty, v, scratch)? };
-    regs.place(reg, slot);
+    // SAFETY: as above.
+    unsafe { regs.set(at, slot) };
     Ok(())
 }
 

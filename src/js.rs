@@ -37,20 +37,49 @@ pub unsafe fn cb_info(
     info: sys::napi_callback_info,
     argv: &mut [napi_value],
 ) -> FfiResult<(usize, *mut std::ffi::c_void)> {
-    let mut argc = argv.len();
+    // SAFETY: argv has argv.len() writable slots (forwarded contract).
+    unsafe { cb_info_raw(env, info, argv.as_mut_ptr(), argv.len()) }
+}
+
+/// `cb_info` for a call site that takes exactly N arguments, into an array left
+/// uninitialised: the engine writes at most N of them, all N when the count it returns is N
+/// (the only count such a site accepts; it reads `argv` only then).
+///
+/// # Safety
+/// As `cb_info`.
+#[inline(always)]
+pub unsafe fn cb_info_n<const N: usize>(
+    env: napi_env,
+    info: sys::napi_callback_info,
+    argv: &mut [std::mem::MaybeUninit<napi_value>; N],
+) -> FfiResult<(usize, *mut std::ffi::c_void)> {
+    // No arguments wanted: no array (Node-API allows NULL; Node then skips the copy, ~12
+    // instructions of a 0-argument call).
+    let argv = if N == 0 {
+        ptr::null_mut()
+    } else {
+        argv.as_mut_ptr().cast()
+    };
+    // SAFETY: argv has N writable slots (the engine writes pointers into them), or is NULL.
+    unsafe { cb_info_raw(env, info, argv, N) }
+}
+
+/// # Safety
+/// As `cb_info`, with `argv` valid for `cap` writes, or NULL.
+#[inline(always)]
+unsafe fn cb_info_raw(
+    env: napi_env,
+    info: sys::napi_callback_info,
+    argv: *mut napi_value,
+    cap: usize,
+) -> FfiResult<(usize, *mut std::ffi::c_void)> {
+    let mut argc = cap;
     let mut data = ptr::null_mut();
     // SAFETY: argv has argc writable slots; argc and data are valid out slots (contract).
     unsafe {
         check(
             env,
-            sys::napi_get_cb_info(
-                env,
-                info,
-                &mut argc,
-                argv.as_mut_ptr(),
-                ptr::null_mut(),
-                &mut data,
-            ),
+            sys::napi_get_cb_info(env, info, &mut argc, argv, ptr::null_mut(), &mut data),
             "napi_get_cb_info",
         )?
     };

@@ -1,13 +1,11 @@
 //! Shaped direct calls: entry points compiled for one shape of arguments, the common C
-//! prototypes whose every argument is an integer-class number (`Op::Int`: integers up to 32
-//! bits, pointers given as numbers) or a double, up to `MAX_ARGS` of them. The shape (which
-//! arguments are doubles) is a constant of the entry, so each argument's register is known
-//! when the entry is compiled: no per-argument dispatch, no register array in memory, the
-//! argument loop unrolled. Every argument the fast check refuses (a bigint, null, a buffer,
-//! a fraction, a wrong type) and every error go through the general direct conversion, so
-//! behaviour and messages are those of `direct_call::invoke_direct`.
-
-use std::ptr;
+//! prototypes whose every argument is an integer-class number (`Op::I32`, `Op::Int`: integers
+//! up to 32 bits, pointers given as numbers) or a double, up to `MAX_ARGS` of them. The shape
+//! (which arguments are doubles) is a constant of the entry, so each argument's register slot
+//! is known when the entry is compiled: no per-argument dispatch, the argument loop unrolled.
+//! Every argument the fast check refuses (a bigint, null, a buffer, a fraction, a wrong type)
+//! and every error go through the general direct conversion, so behaviour and messages are
+//! those of `direct_call::invoke_direct`.
 
 use napi_ohos::sys::{self, napi_callback_info, napi_env, napi_value};
 
@@ -17,7 +15,6 @@ use crate::direct::{self, DirectPlan, Op};
 use crate::direct_call;
 use crate::js;
 use crate::site::{self, CallSite};
-use crate::types::FfiType;
 
 /// The most arguments a shaped entry takes (2^(MAX_ARGS+1) - 1 entries are compiled).
 pub const MAX_ARGS: usize = 4;
@@ -27,7 +24,7 @@ pub fn entry(plan: &DirectPlan) -> sys::napi_callback {
     let mut fp_mask = 0usize;
     for (i, op) in plan.ops.iter().enumerate() {
         match op {
-            Op::Int { .. } => {}
+            Op::I32 { .. } | Op::Int { .. } => {}
             Op::F64 { .. } => fp_mask |= 1 << i,
             _ => return None,
         }
@@ -81,9 +78,9 @@ unsafe fn call_shaped<const N: usize, const FP_MASK: usize>(
     env: napi_env,
     info: napi_callback_info,
 ) -> napi_value {
-    let mut argv: [napi_value; N] = [ptr::null_mut(); N];
+    let mut argv = [std::mem::MaybeUninit::<napi_value>::uninit(); N];
     // SAFETY: env/info of this call.
-    let (argc, data) = match unsafe { js::cb_info(env, info, &mut argv) } {
+    let (argc, data) = match unsafe { js::cb_info_n(env, info, &mut argv) } {
         Ok(v) => v,
         // SAFETY: env is live.
         Err(e) => return unsafe { boundary::thrown(env, e) },
@@ -98,38 +95,50 @@ unsafe fn call_shaped<const N: usize, const FP_MASK: usize>(
     // of this shape, and the library is open (checked above), so the signature is there.
     let plan = unsafe { site.sig.direct.as_ref().unwrap_unchecked() };
     debug_assert_eq!(plan.ops.len(), N);
-    let mut ints = [0u64; direct::INT_REGS];
-    let mut fps = [0f64; direct::FP_REGS];
+    let mut regs = direct::Regs::new();
     // Made by the slow path of an argument that needs one; the shapes take no strings.
     let mut scratch: Option<Scratch> = None;
-    for (i, &v) in argv.iter().enumerate() {
-        let k = class_index(FP_MASK, i);
+    for (i, v) in argv.iter().enumerate() {
+        // SAFETY: the engine wrote all N arguments, as it returned argc == N (checked above).
+        let v = unsafe { v.assume_init() };
+        // The argument's slot (a constant of the shape): see direct::Reg::at.
+        let at = if is_fp(FP_MASK, i) {
+            direct::Reg::Fp(class_index(FP_MASK, i) as u8).at()
+        } else {
+            direct::Reg::Int(class_index(FP_MASK, i) as u8).at()
+        };
         // SAFETY: v is an argument of this call (argc == N was checked).
         let fast = unsafe { js::get_f64(env, v) };
+        // SAFETY (each `regs.set`): `at` is a slot of Reg::at, below direct::SLOTS.
         if is_fp(FP_MASK, i) {
             if let Some(d) = fast {
-                fps[k & 7] = d;
+                unsafe { regs.set(at, d.to_bits()) };
                 continue;
             }
-        } else {
-            // SAFETY: i < N == plan.ops.len(), and argument i of this shape is an Op::Int.
-            let Op::Int { lo, hi, .. } = (unsafe { *plan.ops.get_unchecked(i) }) else {
-                // SAFETY: as above: `entry` checked every op.
-                unsafe { std::hint::unreachable_unchecked() }
-            };
-            if let Some(d) = fast {
-                // As `direct_call::convert_direct`: whole numbers in lo..=hi.
-                // SAFETY: Op::Int bounds lie within ±2^53 (direct::Op::new).
-                if let Some(n) = unsafe { convert::whole_in(d, lo, hi) } {
-                    ints[k % direct::INT_REGS] = n as u64;
-                    continue;
+        } else if let Some(d) = fast {
+            // As `direct_call::convert_direct`. SAFETY: i < N == plan.ops.len().
+            match unsafe { plan.ops.get_unchecked(i) } {
+                Op::I32 { .. } => {
+                    if let Some(n) = convert::whole_i32(d) {
+                        unsafe { regs.set(at, n as i64 as u64) };
+                        continue;
+                    }
                 }
+                Op::Int { lo, hi, .. } => {
+                    // SAFETY: Op::Int bounds lie within ±2^53 (direct::Op::new).
+                    if let Some(n) = unsafe { convert::whole_in(d, *lo, *hi) } {
+                        unsafe { regs.set(at, n as u64) };
+                        continue;
+                    }
+                }
+                // SAFETY: `entry` gave this shape only to plans whose non-double arguments
+                // are all Op::I32 or Op::Int.
+                _ => unsafe { std::hint::unreachable_unchecked() },
             }
         }
         // SAFETY: as above; the general conversion gives the value or the error.
         match unsafe { slow(env, site, i, v, &mut scratch) } {
-            Ok(slot) if is_fp(FP_MASK, i) => fps[k & 7] = f64::from_bits(slot),
-            Ok(slot) => ints[k % direct::INT_REGS] = slot,
+            Ok(slot) => unsafe { regs.set(at, slot) },
             // SAFETY: env is live.
             Err(e) => return unsafe { boundary::thrown(env, e) },
         }
@@ -137,25 +146,12 @@ unsafe fn call_shaped<const N: usize, const FP_MASK: usize>(
     site.env.enter();
     // SAFETY: the shape was checked against this signature's plan by `entry`, so the
     // function reads exactly the registers filled above.
-    let raw = unsafe { call_with(site.code, plan, &ints, &fps, FP_MASK == 0) };
+    let raw = unsafe { direct::call_regs_as(site.code, FP_MASK == 0, plan.float_result, &regs) };
     site.env.leave();
-    let ret = plan.ret;
-    let result = if site.env.has_deferred() {
-        // SAFETY: raw is a result of type `ret`, read before a deferred unload.
-        unsafe { direct_call::deferred_then_result(env, &site.env, ret, raw) }
-    } else if ret == FfiType::Void {
-        // As `direct_call::call_direct`: NULL is `undefined`.
-        Ok(ptr::null_mut())
-    } else {
-        // SAFETY: raw holds a result of type `ret`.
-        unsafe { convert::to_js(env, ret, raw) }
-    };
+    // SAFETY: raw holds a result of type `plan.ret`.
+    let value = unsafe { direct_call::finish(env, &site.env, plan.ret, raw) };
     drop(scratch);
-    match result {
-        Ok(v) => v,
-        // SAFETY: env is live.
-        Err(e) => unsafe { boundary::thrown(env, e) },
-    }
+    value
 }
 
 /// The slow path of argument `i`: `direct_call::convert_slow` with the argument's type.
@@ -174,28 +170,4 @@ unsafe fn slow<'a>(
     let ty = site::site_type(site, i);
     // SAFETY: forwarded contract.
     unsafe { direct_call::convert_slow(env, site, i, ty, v, scratch) }
-}
-
-/// Call `code` with the six integer and eight vector registers given (only the integer ones
-/// when `int_only`, a constant of the caller).
-///
-/// # Safety
-/// `code` is a C function whose prototype matches `plan` and the registers filled.
-#[inline(always)]
-unsafe fn call_with(
-    code: *const std::ffi::c_void,
-    plan: &DirectPlan,
-    ints: &[u64; direct::INT_REGS],
-    fps: &[f64; direct::FP_REGS],
-    int_only: bool,
-) -> u64 {
-    let int = [ints[0], ints[1], ints[2], ints[3], ints[4], ints[5], 0, 0];
-    // SAFETY: forwarded contract (a function of integer arguments reads no vector register).
-    unsafe {
-        if int_only {
-            direct::call_regs_int(code, plan.float_result, &int)
-        } else {
-            direct::call_regs_all(code, plan.float_result, &int, fps)
-        }
-    }
 }

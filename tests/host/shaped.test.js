@@ -28,6 +28,7 @@ function definitions() {
   defs.shapei_dd = { args: [T.f64, T.f64], returns: T.u32 };
   defs.shape_narrow = { args: [T.u8, T.i16, T.u32, T.i8], returns: T.f64 };
   defs.shape_sum = { args: [T.ptr, T.usize], returns: T.i64 };
+  defs.generic_mix = { args: [T.i32, T.i64, T.f32, T.u16, T.i32, T.f64], returns: T.f64 };
   return defs;
 }
 
@@ -53,6 +54,11 @@ test('every shape of up to four int32/double arguments gets each argument in its
   assert.equal(lib.symbols.shapei_di(7.9, -2), 13);
   assert.equal(lib.symbols.shapei_dd(5, 1), 4);
   assert.equal(lib.symbols.shape_narrow(255, -32768, 4294967295, -128), 255 + 3 * -32768 + 7 * 4294967295 + 13 * -128);
+  // The generic entry (no shape): its int32 arguments at both ends of the range, and -0.
+  const g = lib.symbols.generic_mix;
+  assert.equal(g(-2147483648, -(2n ** 40n), 0.5, 65535, 2147483647, 0.25),
+    -2147483648 + 3 * -(2 ** 40) + 3.5 + 13 * 65535 + 17 * 2147483647 + 4.75);
+  assert.equal(g(-0, 0n, 0, 0, -0, 0), 0);
   lib.close();
 });
 
@@ -76,15 +82,16 @@ const lib = A.dlopen(process.env.FIXTURE, defs);
 const big = (v) => (typeof v === 'bigint' ? 'bigint:' + v : v);
 const rows = [];
 const values = [
-  0, -0, 1.5, -1, 2 ** 31, -(2 ** 31) - 1, 255, 256, -129, 4294967296, NaN, Infinity, 2 ** 53, 2 ** 53 + 2,
+  0, -0, 1.5, -1, 2 ** 31, -(2 ** 31) - 1, 2 ** 31 - 1, -(2 ** 31), 255, 256, -129, 4294967296, NaN, Infinity, 2 ** 53, 2 ** 53 + 2,
   '1', 'x', null, undefined, true, 1n, -5n, 2n ** 40n, {}, [], Symbol('s'),
 ];
-for (const name of ['shape_i', 'shape_d', 'shape_id', 'shape_didi', 'shape_narrow', 'shape_sum', 'shapei_dd']) {
+const names = ['shape_i', 'shape_d', 'shape_id', 'shape_didi', 'shape_narrow', 'shape_sum', 'shapei_dd', 'generic_mix'];
+for (const name of names) {
   const n = defs[name].args.length;
   for (let k = 0; k < n; k++) {
     for (const v of values) {
       // shape_sum reads n ints at p: with null or n = 0 it reads none, whatever the other is.
-      const args = name === 'shape_sum' ? [null, 0] : Array.from({ length: n }, () => 1);
+      const args = name === 'shape_sum' ? [null, 0] : defs[name].args.map((t) => (t === ${T.i64} ? 1n : 1));
       args[k] = v;
       try {
         rows.push([name, k, String(v), 'ok', big(lib.symbols[name](...args))]);
@@ -115,4 +122,8 @@ test('refusals and accepted edge values are those of the libffi path, message fo
   assert.deepEqual(row('shape_narrow', 0, '256').slice(3, 4), ['RangeError']);
   assert.deepEqual(row('shape_d', 0, 'x').slice(3, 4), ['TypeError']);
   assert.match(row('shape_id', 1, 'x')[4], /^shape_id: args\[1\]/);
+  // The generic entry refuses the same way: a fraction and 2^31 for its int32 arguments.
+  assert.deepEqual(row('generic_mix', 0, '1.5').slice(3, 4), ['TypeError']);
+  assert.deepEqual(row('generic_mix', 4, String(2 ** 31)).slice(3, 4), ['RangeError']);
+  assert.deepEqual(row('generic_mix', 4, String(-(2 ** 31))).slice(3, 4), ['ok']);
 });
