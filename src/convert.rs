@@ -47,6 +47,134 @@ impl Default for StringArena {
     }
 }
 
+impl StringArena {
+    /// Copy the JS string `v` into the arena as a C string, when it is a string without a NUL
+    /// inside that fits: the common string argument of a hot call, without a `Scratch`.
+    /// Returns the copy (its space is given back by the call's `ArenaTop`).
+    /// None for everything else (not a string, too long, NUL inside), which the general
+    /// conversion (`c_string`) then takes, with its errors. Runs no JS.
+    ///
+    /// # Safety
+    /// `env` live; `v` a value of this env; on the arena's JS thread.
+    #[inline(always)]
+    pub unsafe fn push_c_string(&self, env: napi_env, v: napi_value) -> Option<*const c_char> {
+        let used = self.used.get();
+        let avail = STRING_ARENA - used;
+        if avail <= 8 {
+            return None;
+        }
+        // SAFETY: used < STRING_ARENA, so the pointer stays inside the arena, which only this
+        // thread uses (see StringArena).
+        let buf = unsafe { self.buf.get().cast::<u8>().add(used) };
+        let mut written = 0usize;
+        // SAFETY: buf has `avail` writable bytes, the size passed; a non-string fails with a
+        // status and writes nothing.
+        let st =
+            unsafe { sys::napi_get_value_string_utf8(env, v, buf.cast(), avail, &mut written) };
+        // The engine writes whole characters only (at most 4 bytes each): with 4 or more
+        // bytes of room left, nothing was cut off.
+        // SAFETY (has_nul): the engine initialised `written` bytes at buf.
+        if st != sys::Status::napi_ok || avail - 1 - written < 4 || unsafe { has_nul(buf, written) }
+        {
+            return None;
+        }
+        // SAFETY: written < avail - 4, so the terminator is inside the arena.
+        unsafe { *buf.add(written) = 0 };
+        self.used.set(used + written + 1);
+        Some(buf.cast())
+    }
+}
+
+/// Whether the `n` initialised bytes at `p` hold a NUL: 16 bytes per step with the target's
+/// baseline vector unit (SSE2, NEON) for strings of 16 bytes or more, the last step
+/// overlapping the one before; shorter ones in 8- or 4-byte words. No libc call.
+///
+/// # Safety
+/// `p` points to `n` initialised bytes.
+#[inline(always)]
+unsafe fn has_nul(p: *const u8, n: usize) -> bool {
+    // A word has a zero byte iff (x - 0x01..01) & !x & 0x80..80 is not zero.
+    let zero64 = |x: u64| x.wrapping_sub(0x0101_0101_0101_0101) & !x & 0x8080_8080_8080_8080 != 0;
+    let zero32 = |x: u32| x.wrapping_sub(0x0101_0101) & !x & 0x8080_8080 != 0;
+    // SAFETY (every read): each read lies within the n bytes (the contract).
+    unsafe {
+        if n >= 16 {
+            let mut i = 0;
+            while i + 16 < n {
+                if zero16(p.add(i)) {
+                    return true;
+                }
+                i += 16;
+            }
+            return zero16(p.add(n - 16));
+        }
+        if n >= 8 {
+            return zero64(p.cast::<u64>().read_unaligned())
+                || zero64(p.add(n - 8).cast::<u64>().read_unaligned());
+        }
+        if n >= 4 {
+            return zero32(p.cast::<u32>().read_unaligned())
+                || zero32(p.add(n - 4).cast::<u32>().read_unaligned());
+        }
+        (0..n).any(|i| *p.add(i) == 0)
+    }
+}
+
+/// Whether the 16 bytes at `p` hold a NUL.
+///
+/// # Safety
+/// `p` points to 16 readable bytes.
+#[inline(always)]
+unsafe fn zero16(p: *const u8) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: SSE2 is part of the x86_64 baseline; the load is unaligned and within the
+    // 16 bytes (the contract).
+    unsafe {
+        use core::arch::x86_64::*;
+        let v = _mm_loadu_si128(p.cast());
+        _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_setzero_si128())) != 0
+    }
+    #[cfg(target_arch = "aarch64")]
+    // SAFETY: NEON is part of the aarch64 baseline; the load is within the 16 bytes.
+    unsafe {
+        use core::arch::aarch64::*;
+        vminvq_u8(vld1q_u8(p)) == 0
+    }
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+    // SAFETY: the 16 bytes are readable (the contract).
+    unsafe {
+        let lo = p.cast::<u64>().read_unaligned();
+        let hi = p.add(8).cast::<u64>().read_unaligned();
+        let zero = |x: u64| x.wrapping_sub(0x0101_0101_0101_0101) & !x & 0x8080_8080_8080_8080 != 0;
+        zero(lo) || zero(hi)
+    }
+}
+
+/// The arena's top when a call started, put back when the call ends (dropped after the
+/// call's `Scratch`, or on unwinding): it gives back the space of the strings the call
+/// copied with `StringArena::push_c_string`. One load and one store per call, no flag.
+pub struct ArenaTop<'a> {
+    arena: &'a StringArena,
+    top: usize,
+}
+
+impl<'a> ArenaTop<'a> {
+    #[inline(always)]
+    pub fn new(arena: &'a StringArena) -> Self {
+        ArenaTop {
+            arena,
+            top: arena.used.get(),
+        }
+    }
+}
+
+impl Drop for ArenaTop<'_> {
+    #[inline(always)]
+    fn drop(&mut self) {
+        self.arena.used.set(self.top);
+    }
+}
+
 /// The C strings of one call: in the env's arena while it has room, else on the heap.
 /// Every pointer handed out stays valid until the Scratch is dropped.
 pub struct Scratch<'a> {
@@ -318,6 +446,11 @@ unsafe fn address_as(
 /// The address of the bytes of an ArrayBuffer, typed array or DataView (view offset
 /// included), with its byte length. None if `v` is none of those.
 ///
+/// OpenHarmony's ArkNAPI differs from Node-API in two answers here (arkui_napi's
+/// `native_api.cpp`): the typed array `length` is already the byte length (Node: elements),
+/// and a DataView's `data` is the start of its ArrayBuffer, not of the view (Node: the view).
+/// Both are handled per target, so the bytes and their bound are the same on both.
+///
 /// # Safety
 /// `env` is the live env of this call and `v` one of its values.
 #[inline]
@@ -336,10 +469,15 @@ pub unsafe fn buffer_bytes(env: napi_env, v: napi_value) -> Option<(*mut c_void,
             &mut len,
             &mut data,
             ptr::null_mut(),
-            &mut offset,
+            ptr::null_mut(),
         ) == sys::Status::napi_ok
         {
-            return Some((data, len * typed_array_element_size(kind)));
+            let bytes = if cfg!(target_env = "ohos") {
+                len
+            } else {
+                len * typed_array_element_size(kind)
+            };
+            return Some((data, bytes));
         }
         if sys::napi_get_arraybuffer_info(env, v, &mut data, &mut len) == sys::Status::napi_ok {
             return Some((data, len));
@@ -347,10 +485,41 @@ pub unsafe fn buffer_bytes(env: napi_env, v: napi_value) -> Option<(*mut c_void,
         if sys::napi_get_dataview_info(env, v, &mut len, &mut data, ptr::null_mut(), &mut offset)
             == sys::Status::napi_ok
         {
+            if cfg!(target_env = "ohos") {
+                data = data.cast::<u8>().wrapping_add(offset).cast();
+            }
             return Some((data, len));
         }
     }
     None
+}
+
+/// The address of the bytes of a non-empty typed array, the common buffer argument of a hot
+/// call: one engine call that asks for neither the element type (Node-API tests up to eleven
+/// kinds for it) nor the offset. None for everything else (ArrayBuffers, DataViews, empty
+/// views, other values), which `buffer_arg` then takes.
+///
+/// # Safety
+/// `env` is the live env of this call and `v` one of its values.
+#[inline(always)]
+pub unsafe fn typed_array_data(env: napi_env, v: napi_value) -> Option<*mut c_void> {
+    let mut data: *mut c_void = ptr::null_mut();
+    // Elements on Node-API, bytes on ArkNAPI: non-zero for a non-empty view on both.
+    let mut len = 0usize;
+    // SAFETY: env/v from the current call; the out pointers are valid slots or NULL (every
+    // out parameter of napi_get_typedarray_info may be NULL, on both engines).
+    let st = unsafe {
+        sys::napi_get_typedarray_info(
+            env,
+            v,
+            ptr::null_mut(),
+            &mut len,
+            &mut data,
+            ptr::null_mut(),
+            ptr::null_mut(),
+        )
+    };
+    (st == sys::Status::napi_ok && len > 0).then_some(data)
 }
 
 /// `buffer_bytes` for arguments: a detached buffer (or a view of one) is an error, not a
@@ -426,14 +595,13 @@ pub unsafe fn c_string(
             // The engine writes whole characters only (at most 4 bytes each): with 4 or more
             // bytes of room left, nothing was cut off.
             if avail - 1 - written >= 4 {
-                // SAFETY: written < avail, so the terminator is inside the arena.
-                unsafe { *buf.add(written) = 0 };
-                // A NUL inside the string ends it early. libc's strlen is the fastest scan
-                // for it (the engine initialised `written` bytes, and the terminator follows).
-                // SAFETY: buf holds a NUL-terminated run of initialised bytes.
-                if unsafe { CStr::from_ptr(buf.cast()) }.count_bytes() != written {
+                // A NUL inside the string would end it early.
+                // SAFETY: the engine initialised `written` bytes at buf.
+                if unsafe { has_nul(buf, written) } {
                     return Err(nul_inside());
                 }
+                // SAFETY: written < avail, so the terminator is inside the arena.
+                unsafe { *buf.add(written) = 0 };
                 arena.used.set(used + written + 1);
                 return Ok(buf.cast());
             }
@@ -651,36 +819,6 @@ pub unsafe fn utf8_to_js(env: napi_env, bytes: &[u8]) -> FfiResult<napi_value> {
     }
 }
 
-/// A wide integer as a number when |v| <= 2^53, else a bigint (the `*_fast` rule).
-///
-/// # Safety
-/// `env` live.
-#[inline]
-unsafe fn fast_i64(env: napi_env, v: i64) -> FfiResult<napi_value> {
-    // SAFETY: env from the current call.
-    unsafe {
-        if v.unsigned_abs() <= MAX_EXACT {
-            js::number(env, v as f64)
-        } else {
-            js::bigint_i64(env, v)
-        }
-    }
-}
-
-/// # Safety
-/// `env` live.
-#[inline]
-unsafe fn fast_u64(env: napi_env, v: u64) -> FfiResult<napi_value> {
-    // SAFETY: env from the current call.
-    unsafe {
-        if v <= MAX_EXACT {
-            js::number(env, v as f64)
-        } else {
-            js::bigint_u64(env, v)
-        }
-    }
-}
-
 /// Convert a C result held in libffi's return buffer (integers widened to 64 bits).
 ///
 /// # Safety
@@ -690,26 +828,136 @@ unsafe fn fast_u64(env: napi_env, v: u64) -> FfiResult<napi_value> {
 pub unsafe fn to_js(env: napi_env, ty: FfiType, raw: u64) -> FfiResult<napi_value> {
     // SAFETY (whole body): env from the current call; the string contract is forwarded.
     unsafe {
+        if ty == FfiType::CString {
+            return c_string_to_js(env, raw as usize as *const c_char);
+        }
+        let mut r = ptr::null_mut();
+        let (status, what) = make_value(env, ty, raw, &mut r);
+        js::check(env, status, what)?;
+        Ok(r)
+    }
+}
+
+/// `to_js` for the hot call paths: the value, or null with the error thrown. The engine
+/// call's status is tested in place, so no `FfiResult` goes through memory; an engine
+/// failure takes `to_js` out of line for its error.
+///
+/// # Safety
+/// As `to_js`.
+#[inline(always)]
+pub unsafe fn to_js_or_throw(env: napi_env, ty: FfiType, raw: u64) -> napi_value {
+    if ty == FfiType::CString {
+        // SAFETY: forwarded contract.
+        return match unsafe { c_string_to_js(env, raw as usize as *const c_char) } {
+            Ok(v) => v,
+            // SAFETY: env is live.
+            Err(e) => unsafe { crate::boundary::thrown(env, e) },
+        };
+    }
+    let mut r = ptr::null_mut();
+    // SAFETY: forwarded contract.
+    if unsafe { make_value(env, ty, raw, &mut r) }.0 == sys::Status::napi_ok {
+        return r;
+    }
+    // SAFETY: forwarded contract.
+    unsafe { to_js_thrown(env, ty, raw) }
+}
+
+/// The out-of-line part of `to_js_or_throw`.
+///
+/// # Safety
+/// As `to_js`.
+#[cold]
+#[inline(never)]
+unsafe fn to_js_thrown(env: napi_env, ty: FfiType, raw: u64) -> napi_value {
+    // SAFETY: forwarded contract.
+    match unsafe { to_js(env, ty, raw) } {
+        Ok(v) => v,
+        // SAFETY: env is live.
+        Err(e) => unsafe { crate::boundary::thrown(env, e) },
+    }
+}
+
+/// The one engine call that makes the JS value of a non-string C result into `out`: its
+/// status, and its name for the error message.
+///
+/// # Safety
+/// `env` live; `raw` a result of type `ty` (not CString).
+#[inline(always)]
+unsafe fn make_value(
+    env: napi_env,
+    ty: FfiType,
+    raw: u64,
+    out: &mut napi_value,
+) -> (sys::napi_status, &'static str) {
+    const DOUBLE: &str = "napi_create_double";
+    const INT32: &str = "napi_create_int32";
+    // Numbers within 2^53 for the `_fast`, size and pointer types, bigints beyond.
+    let exact = |v: u64| v <= MAX_EXACT;
+    // SAFETY (whole body): env live, out a valid out slot.
+    unsafe {
         match ty {
-            FfiType::Void => js::undefined(env),
-            FfiType::Bool => js::boolean(env, raw as u8 != 0),
+            FfiType::Void => (sys::napi_get_undefined(env, out), "napi_get_undefined"),
+            FfiType::Bool => (
+                sys::napi_get_boolean(env, raw as u8 != 0, out),
+                "napi_get_boolean",
+            ),
             // The narrow types from their low bytes (the rest of the register is undefined).
-            FfiType::I8 => js::int32(env, raw as u8 as i8 as i32),
-            FfiType::U8 => js::int32(env, raw as u8 as i32),
-            FfiType::I16 => js::int32(env, raw as u16 as i16 as i32),
-            FfiType::U16 => js::int32(env, raw as u16 as i32),
-            FfiType::I32 => js::int32(env, raw as u32 as i32),
+            FfiType::I8 => (
+                sys::napi_create_int32(env, raw as u8 as i8 as i32, out),
+                INT32,
+            ),
+            FfiType::U8 => (sys::napi_create_int32(env, raw as u8 as i32, out), INT32),
+            FfiType::I16 => (
+                sys::napi_create_int32(env, raw as u16 as i16 as i32, out),
+                INT32,
+            ),
+            FfiType::U16 => (sys::napi_create_int32(env, raw as u16 as i32, out), INT32),
+            FfiType::I32 => (sys::napi_create_int32(env, raw as u32 as i32, out), INT32),
             // char: signed or not as the target's C ABI says (within i32 either way).
-            FfiType::Char => js::int32(env, decode_int(ty, raw).unwrap_or(0) as i32),
-            FfiType::U32 => js::uint32(env, raw as u32),
-            FfiType::I64 => js::bigint_i64(env, raw as i64),
-            FfiType::U64 => js::bigint_u64(env, raw),
-            FfiType::I64Fast | FfiType::ISize => fast_i64(env, raw as i64),
-            FfiType::U64Fast | FfiType::USize => fast_u64(env, raw),
-            FfiType::F32 => js::number(env, f32::from_bits(raw as u32) as f64),
-            FfiType::F64 => js::number(env, f64::from_bits(raw)),
-            FfiType::Ptr | FfiType::Buffer | FfiType::Callback => pointer_to_js(env, raw as usize),
-            FfiType::CString => c_string_to_js(env, raw as usize as *const c_char),
+            FfiType::Char => {
+                let c = decode_int(ty, raw).unwrap_or(0) as i32;
+                (sys::napi_create_int32(env, c, out), INT32)
+            }
+            FfiType::U32 => (
+                sys::napi_create_uint32(env, raw as u32, out),
+                "napi_create_uint32",
+            ),
+            FfiType::I64Fast | FfiType::ISize if exact((raw as i64).unsigned_abs()) => {
+                (sys::napi_create_double(env, raw as i64 as f64, out), DOUBLE)
+            }
+            FfiType::I64 | FfiType::I64Fast | FfiType::ISize => (
+                sys::napi_create_bigint_int64(env, raw as i64, out),
+                "napi_create_bigint_int64",
+            ),
+            FfiType::U64Fast | FfiType::USize if exact(raw) => {
+                (sys::napi_create_double(env, raw as f64, out), DOUBLE)
+            }
+            FfiType::U64 | FfiType::U64Fast | FfiType::USize => (
+                sys::napi_create_bigint_uint64(env, raw, out),
+                "napi_create_bigint_uint64",
+            ),
+            FfiType::F32 => {
+                let f = f32::from_bits(raw as u32) as f64;
+                (sys::napi_create_double(env, f, out), DOUBLE)
+            }
+            FfiType::F64 => (
+                sys::napi_create_double(env, f64::from_bits(raw), out),
+                DOUBLE,
+            ),
+            // A pointer: NULL is null, an address a number (a bigint above 2^53).
+            FfiType::Ptr | FfiType::Buffer | FfiType::Callback if raw == 0 => {
+                (sys::napi_get_null(env, out), "napi_get_null")
+            }
+            FfiType::Ptr | FfiType::Buffer | FfiType::Callback if exact(raw) => {
+                (sys::napi_create_double(env, raw as f64, out), DOUBLE)
+            }
+            FfiType::Ptr | FfiType::Buffer | FfiType::Callback => (
+                sys::napi_create_bigint_uint64(env, raw, out),
+                "napi_create_bigint_uint64",
+            ),
+            // Not reached: `to_js` converts strings itself.
+            FfiType::CString => (sys::Status::napi_invalid_arg, "a C string result"),
         }
     }
 }

@@ -69,8 +69,9 @@ pub enum Op {
     Bool { at: u8 },
     /// A C string: the JS string copied into the call's scratch (`convert::c_string`).
     CString { at: u8 },
-    /// A buffer argument: the bytes of a non-empty typed array, ArrayBuffer or DataView;
-    /// everything else (null, empty or detached buffers, refusals) by the general conversion.
+    /// A buffer argument: the bytes of a non-empty typed array inline; ArrayBuffers,
+    /// DataViews and everything else (null, empty or detached buffers, refusals) by the
+    /// general conversion.
     Buffer { at: u8 },
     /// Any other scalar: converted by `convert::to_c`, then placed.
     Other { at: u8, ty: FfiType },

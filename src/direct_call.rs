@@ -9,7 +9,7 @@ use napi_ohos::sys;
 use napi_ohos::sys::{napi_callback_info, napi_env, napi_value};
 
 use crate::boundary;
-use crate::convert::{self, Scratch};
+use crate::convert::{self, ArenaTop, Scratch};
 use crate::direct;
 use crate::env_state::{self, EnvShared};
 use crate::error::FfiResult;
@@ -66,7 +66,10 @@ unsafe fn call_direct<const N: usize>(env: napi_env, info: napi_callback_info) -
     let plan = unsafe { site.sig.direct.as_ref().unwrap_unchecked() };
     debug_assert_eq!(plan.ops.len(), N);
     let mut regs = direct::Regs::new();
-    // Made by the first argument that needs one (a CString): most calls need none.
+    // The arena's top, put back when this call ends (after `scratch`): the fast path's
+    // string copies go there. And the general conversions' storage, made by the first
+    // argument that needs it: most calls do not.
+    let top = ArenaTop::new(&site.env.arena);
     let mut scratch: Option<Scratch> = None;
     // One argument: its op, its conversion (a loop body, or one of the unrolled copies).
     macro_rules! arg {
@@ -105,6 +108,7 @@ unsafe fn call_direct<const N: usize>(env: napi_env, info: napi_callback_info) -
     // SAFETY: raw holds a result of type `plan.ret`.
     let value = unsafe { finish(env, &site.env, plan.ret, raw) };
     drop(scratch);
+    drop(top);
     value
 }
 
@@ -116,23 +120,22 @@ unsafe fn call_direct<const N: usize>(env: napi_env, info: napi_callback_info) -
 /// `env` the live env of this call, `shared` its state; `raw` a result of type `ret`.
 #[inline(always)]
 pub unsafe fn finish(env: napi_env, shared: &EnvShared, ret: FfiType, raw: u64) -> napi_value {
-    let result = if shared.has_deferred() {
+    if shared.has_deferred() {
         // SAFETY: forwarded contract (raw was read before the deferred unload may release
         // the call's signature).
-        unsafe { deferred_then_result(env, shared, ret, raw) }
-    } else if ret == FfiType::Void {
+        return match unsafe { deferred_then_result(env, shared, ret, raw) } {
+            Ok(v) => v,
+            // SAFETY: env is live.
+            Err(e) => unsafe { boundary::thrown(env, e) },
+        };
+    }
+    if ret == FfiType::Void {
         // A callback that returns NULL returns `undefined` (Node-API and OpenHarmony's
         // ArkNAPI both): one engine call less for every void function.
-        Ok(ptr::null_mut())
-    } else {
-        // SAFETY: forwarded contract.
-        unsafe { convert::to_js(env, ret, raw) }
-    };
-    match result {
-        Ok(v) => v,
-        // SAFETY: env is live.
-        Err(e) => unsafe { boundary::thrown(env, e) },
+        return ptr::null_mut();
     }
+    // SAFETY: forwarded contract.
+    unsafe { convert::to_js_or_throw(env, ret, raw) }
 }
 
 /// After a direct call with something deferred (a callback's error, a library a callback
@@ -238,6 +241,11 @@ unsafe fn convert_direct<'a>(
             (at, FfiType::Bool)
         }
         Op::CString { at } => {
+            // SAFETY: forwarded contract (the JS thread's arena of this env).
+            if let Some(p) = unsafe { site.env.arena.push_c_string(env, v) } {
+                unsafe { regs.set(at, p as u64) };
+                return Ok(());
+            }
             let scratch = scratch.get_or_insert_with(|| Scratch::new(&site.env.arena));
             // SAFETY: forwarded contract; the string lives as long as `scratch`.
             return match unsafe { convert::c_string(env, v, scratch) } {
@@ -250,11 +258,9 @@ unsafe fn convert_direct<'a>(
         }
         Op::Buffer { at } => {
             // SAFETY: forwarded contract.
-            if let Some((p, len)) = unsafe { convert::buffer_bytes(env, v) } {
-                if len > 0 {
-                    unsafe { regs.set(at, p as u64) };
-                    return Ok(());
-                }
+            if let Some(p) = unsafe { convert::typed_array_data(env, v) } {
+                unsafe { regs.set(at, p as u64) };
+                return Ok(());
             }
             (at, FfiType::Buffer)
         }

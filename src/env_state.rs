@@ -29,13 +29,24 @@ extern "C" {
     fn __errno_location() -> *mut std::ffi::c_int;
 }
 
-/// The calling thread's C `errno`: one libc call and one load.
-#[inline(always)]
-fn c_errno() -> i32 {
-    // SAFETY: __errno_location has no preconditions and returns the calling thread's errno,
-    // valid for the thread's lifetime.
-    unsafe { *__errno_location() }
+/// Where the JS thread's C `errno` lives, found once: `EnvShared` is made by `install`, on
+/// its env's JS thread, and only that thread reads it through `leave` (after each of its
+/// synchronous calls), so no call pays for the thread-local lookup.
+struct ErrnoAt(*mut std::ffi::c_int);
+
+impl Default for ErrnoAt {
+    fn default() -> Self {
+        // SAFETY: __errno_location has no preconditions and returns the calling thread's
+        // errno, valid for the thread's lifetime.
+        ErrnoAt(unsafe { __errno_location() })
+    }
 }
+
+// SAFETY: the address is dereferenced only on the thread it belongs to (see the type's doc);
+// other threads that hold the env's shared state never touch this field.
+unsafe impl Send for ErrnoAt {}
+// SAFETY: as above.
+unsafe impl Sync for ErrnoAt {}
 
 #[derive(Default)]
 pub struct EnvState {
@@ -115,6 +126,8 @@ pub struct EnvShared {
     /// C's `errno` right after the JS thread's most recent synchronous call returned
     /// (`errno()`), read by `leave`.
     errno: AtomicI32,
+    /// The JS thread's `errno` (made on that thread).
+    errno_at: ErrnoAt,
     /// Calls of the JS thread converting arguments that may run JS (getters, typed tokens):
     /// while any is, no call site's signature is released (see `LibraryHandle::unload`).
     converting: AtomicU32,
@@ -130,12 +143,15 @@ impl EnvShared {
             .store(self.started.load(Ordering::Relaxed) + 1, Ordering::Release);
     }
 
-    /// Leave a synchronous FFI call: called right after the C function returns, so the first
-    /// thing it does is to keep C's `errno` (one thread-local read and one store; nothing
-    /// else runs on this thread in between that could change it).
+    /// Leave a synchronous FFI call (JS thread only): called right after the C function
+    /// returns, so the first thing it does is to keep C's `errno` (one load and one store;
+    /// nothing else runs on this thread in between that could change it).
     #[inline]
     pub fn leave(&self) {
-        self.errno.store(c_errno(), Ordering::Relaxed);
+        // SAFETY: on the JS thread (the contract of the synchronous calls), whose errno
+        // `errno_at` is: valid for the thread's lifetime.
+        self.errno
+            .store(unsafe { *self.errno_at.0 }, Ordering::Relaxed);
         self.depth
             .store(self.depth.load(Ordering::Relaxed) - 1, Ordering::Release);
     }
