@@ -178,11 +178,11 @@ unsafe fn convert_direct<'a>(
     use direct::Op;
     // Each fast path returns once its slot is set; what it refuses falls through to the
     // general conversion of the argument's type, which also gives every error message.
-    // SAFETY (every `regs.set`): an op's slot is below direct::SLOTS (direct::Op::new).
     let (at, ty) = match *op {
         Op::I32 { at } => {
             // SAFETY: forwarded contract.
             if let Some(n) = unsafe { js::get_f64(env, v) }.and_then(convert::whole_i32) {
+                // SAFETY: the op's slot is below direct::SLOTS (direct::Op::new).
                 unsafe { regs.set(at, n as i64 as u64) };
                 return Ok(());
             }
@@ -195,6 +195,7 @@ unsafe fn convert_direct<'a>(
                 // The bounds are read here, after the engine call, not kept across it.
                 // SAFETY: Op::Int bounds lie within ±2^53 (direct::Op::new).
                 if let Some(n) = unsafe { convert::whole_in(d, *lo, *hi) } {
+                    // SAFETY: the op's slot is below direct::SLOTS (direct::Op::new).
                     unsafe { regs.set(at, n as u64) };
                     return Ok(());
                 }
@@ -204,6 +205,7 @@ unsafe fn convert_direct<'a>(
         Op::F64 { at } => {
             // SAFETY: forwarded contract.
             if let Some(d) = unsafe { js::get_f64(env, v) } {
+                // SAFETY: the op's slot is below direct::SLOTS (direct::Op::new).
                 unsafe { regs.set(at, d.to_bits()) };
                 return Ok(());
             }
@@ -212,6 +214,7 @@ unsafe fn convert_direct<'a>(
         Op::F32 { at } => {
             // SAFETY: forwarded contract.
             if let Some(d) = unsafe { js::get_f64(env, v) } {
+                // SAFETY: the op's slot is below direct::SLOTS (direct::Op::new).
                 unsafe { regs.set(at, (d as f32).to_bits() as u64) };
                 return Ok(());
             }
@@ -227,6 +230,7 @@ unsafe fn convert_direct<'a>(
                 }
             };
             if let Some((x, true)) = exact {
+                // SAFETY: the op's slot is below direct::SLOTS (direct::Op::new).
                 unsafe { regs.set(at, x) };
                 return Ok(());
             }
@@ -235,6 +239,7 @@ unsafe fn convert_direct<'a>(
         Op::Bool { at } => {
             // SAFETY: forwarded contract.
             if let Some(b) = unsafe { js::get_bool(env, v) } {
+                // SAFETY: the op's slot is below direct::SLOTS (direct::Op::new).
                 unsafe { regs.set(at, b as u64) };
                 return Ok(());
             }
@@ -243,6 +248,7 @@ unsafe fn convert_direct<'a>(
         Op::CString { at } => {
             // SAFETY: forwarded contract (the JS thread's arena of this env).
             if let Some(p) = unsafe { site.env.arena.push_c_string(env, v) } {
+                // SAFETY: the op's slot is below direct::SLOTS (direct::Op::new).
                 unsafe { regs.set(at, p as u64) };
                 return Ok(());
             }
@@ -250,6 +256,7 @@ unsafe fn convert_direct<'a>(
             // SAFETY: forwarded contract; the string lives as long as `scratch`.
             return match unsafe { convert::c_string(env, v, scratch) } {
                 Ok(p) => {
+                    // SAFETY: the op's slot is below direct::SLOTS (direct::Op::new).
                     unsafe { regs.set(at, p as u64) };
                     Ok(())
                 }
@@ -259,6 +266,7 @@ unsafe fn convert_direct<'a>(
         Op::Buffer { at } => {
             // SAFETY: forwarded contract.
             if let Some(p) = unsafe { convert::typed_array_data(env, v) } {
+                // SAFETY: the op's slot is below direct::SLOTS (direct::Op::new).
                 unsafe { regs.set(at, p as u64) };
                 return Ok(());
             }

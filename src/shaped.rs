@@ -109,9 +109,9 @@ unsafe fn call_shaped<const N: usize, const FP_MASK: usize>(
         };
         // SAFETY: v is an argument of this call (argc == N was checked).
         let fast = unsafe { js::get_f64(env, v) };
-        // SAFETY (each `regs.set`): `at` is a slot of Reg::at, below direct::SLOTS.
         if is_fp(FP_MASK, i) {
             if let Some(d) = fast {
+                // SAFETY: `at` is a slot of Reg::at, below direct::SLOTS.
                 unsafe { regs.set(at, d.to_bits()) };
                 continue;
             }
@@ -120,6 +120,7 @@ unsafe fn call_shaped<const N: usize, const FP_MASK: usize>(
             match unsafe { plan.ops.get_unchecked(i) } {
                 Op::I32 { .. } => {
                     if let Some(n) = convert::whole_i32(d) {
+                        // SAFETY: `at` is a slot of Reg::at, below direct::SLOTS.
                         unsafe { regs.set(at, n as i64 as u64) };
                         continue;
                     }
@@ -127,6 +128,7 @@ unsafe fn call_shaped<const N: usize, const FP_MASK: usize>(
                 Op::Int { lo, hi, .. } => {
                     // SAFETY: Op::Int bounds lie within ±2^53 (direct::Op::new).
                     if let Some(n) = unsafe { convert::whole_in(d, *lo, *hi) } {
+                        // SAFETY: `at` is a slot of Reg::at, below direct::SLOTS.
                         unsafe { regs.set(at, n as u64) };
                         continue;
                     }
@@ -138,6 +140,7 @@ unsafe fn call_shaped<const N: usize, const FP_MASK: usize>(
         }
         // SAFETY: as above; the general conversion gives the value or the error.
         match unsafe { slow(env, site, i, v, &mut scratch) } {
+            // SAFETY: `at` is a slot of Reg::at, below direct::SLOTS.
             Ok(slot) => unsafe { regs.set(at, slot) },
             // SAFETY: env is live.
             Err(e) => return unsafe { boundary::thrown(env, e) },
