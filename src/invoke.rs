@@ -158,6 +158,7 @@ unsafe fn arg_to_js(env: napi_env, ty: &ArgType, at: *mut c_void) -> FfiResult<n
 }
 
 /// Call the JS function with `undefined` as `this`; a thrown exception becomes Pending.
+#[inline(always)]
 pub(crate) unsafe fn call_function(
     env: napi_env,
     state: &CallbackState,
@@ -212,6 +213,7 @@ fn wrong_result(state: &CallbackState, e: FfiError) -> FfiError {
 ///
 /// # Safety
 /// `env`/`v` belong to the owner thread's current scope.
+#[inline(always)]
 unsafe fn scalar_slot(
     env: napi_env,
     state: &CallbackState,
