@@ -1,7 +1,8 @@
 // The shaped direct calls (src/shaped.rs): one entry point per shape of up to four int32 /
-// double arguments. Every shape against its C function (tests/fixtures/shapes.c), random
-// values with a seed; and every refusal and accepted edge value compared, message for
-// message, with the same calls through libffi (ARKFFI_NO_DIRECT=1, in a child process).
+// double arguments, and of up to two with C strings among them. Every shape against its C
+// function (tests/fixtures/shapes.c), random values with a seed; and every refusal and
+// accepted edge value compared, message for message, with the same calls through libffi
+// (ARKFFI_NO_DIRECT=1, in a child process).
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert/strict');
@@ -9,6 +10,7 @@ const { arkffi, fixturePath, prng, runNode } = require('./helpers');
 
 const { dlopen, FFIType: T, ptr } = arkffi;
 const WEIGHTS = [1, 3, 7, 13];
+const STRING_SHAPES = ['s', 'si', 'is', 'sd', 'ds', 'ss'];
 
 function shapes() {
   const all = [''];
@@ -29,6 +31,9 @@ function definitions() {
   defs.shape_narrow = { args: [T.u8, T.i16, T.u32, T.i8], returns: T.f64 };
   defs.shape_sum = { args: [T.ptr, T.usize], returns: T.i64 };
   defs.generic_mix = { args: [T.i32, T.i64, T.f32, T.u16, T.i32, T.f64], returns: T.f64 };
+  for (const s of STRING_SHAPES) {
+    defs[`shape_${s}`] = { args: [...s].map((c) => ({ i: T.i32, d: T.f64, s: T.CString })[c]), returns: T.f64 };
+  }
   return defs;
 }
 
@@ -54,6 +59,18 @@ test('every shape of up to four int32/double arguments gets each argument in its
   assert.equal(lib.symbols.shapei_di(7.9, -2), 13);
   assert.equal(lib.symbols.shapei_dd(5, 1), 4);
   assert.equal(lib.symbols.shape_narrow(255, -32768, 4294967295, -128), 255 + 3 * -32768 + 7 * 4294967295 + 13 * -128);
+  // The shapes with C strings: each string's UTF-8 byte count (null: -1) in its place,
+  // strings of every length around the NUL scan's steps and the arena's end.
+  const strs = [null, '', 'a', 'héllo', '✓'.repeat(7), 'x'.repeat(15), 'y'.repeat(16), 'z'.repeat(17), 'w'.repeat(4095), 'v'.repeat(5000)];
+  const len = (t) => (t === null ? -1 : Buffer.byteLength(t));
+  for (const s of STRING_SHAPES) {
+    for (let round = 0; round < 30; round++) {
+      const args = [...s].map((c) => (c === 'i' ? int() : c === 'd' ? dbl() : strs[Math.floor(rnd() * strs.length)]));
+      const want = args.reduce((sum, a, k) => sum + WEIGHTS[k] * (s[k] === 's' ? len(a) : a), 0);
+      const got = lib.symbols[`shape_${s}`](...args);
+      assert.ok(Object.is(got, want) || (got === 0 && want === 0), `shape_${s}(${args.map((a) => (typeof a === 'string' ? a.length + ' chars' : a))}) = ${got}, want ${want}`);
+    }
+  }
   // The generic entry (no shape): its int32 arguments at both ends of the range, and -0.
   const g = lib.symbols.generic_mix;
   assert.equal(g(-2147483648, -(2n ** 40n), 0.5, 65535, 2147483647, 0.25),
@@ -84,14 +101,16 @@ const rows = [];
 const values = [
   0, -0, 1.5, -1, 2 ** 31, -(2 ** 31) - 1, 2 ** 31 - 1, -(2 ** 31), 255, 256, -129, 4294967296, NaN, Infinity, 2 ** 53, 2 ** 53 + 2,
   '1', 'x', null, undefined, true, 1n, -5n, 2n ** 40n, {}, [], Symbol('s'),
+  '', 'a\\0b', 'é'.repeat(20), 'q'.repeat(4100), new String('boxed'),
 ];
-const names = ['shape_i', 'shape_d', 'shape_id', 'shape_didi', 'shape_narrow', 'shape_sum', 'shapei_dd', 'generic_mix'];
+const names = ['shape_i', 'shape_d', 'shape_id', 'shape_didi', 'shape_narrow', 'shape_sum', 'shapei_dd', 'generic_mix',
+  'shape_s', 'shape_si', 'shape_ds', 'shape_ss'];
 for (const name of names) {
   const n = defs[name].args.length;
   for (let k = 0; k < n; k++) {
     for (const v of values) {
       // shape_sum reads n ints at p: with null or n = 0 it reads none, whatever the other is.
-      const args = name === 'shape_sum' ? [null, 0] : defs[name].args.map((t) => (t === ${T.i64} ? 1n : 1));
+      const args = name === 'shape_sum' ? [null, 0] : defs[name].args.map((t) => (t === ${T.i64} ? 1n : t === ${T.CString} ? 'arg' : 1));
       args[k] = v;
       try {
         rows.push([name, k, String(v), 'ok', big(lib.symbols[name](...args))]);
@@ -126,4 +145,11 @@ test('refusals and accepted edge values are those of the libffi path, message fo
   assert.deepEqual(row('generic_mix', 0, '1.5').slice(3, 4), ['TypeError']);
   assert.deepEqual(row('generic_mix', 4, String(2 ** 31)).slice(3, 4), ['RangeError']);
   assert.deepEqual(row('generic_mix', 4, String(-(2 ** 31))).slice(3, 4), ['ok']);
+  // The string shapes: null is NULL, a NUL inside and a number are refused, a long string
+  // (heap) is taken.
+  assert.deepEqual(row('shape_s', 0, 'null').slice(3), ['ok', -1]);
+  assert.deepEqual(row('shape_s', 0, 'a\0b').slice(3, 4), ['TypeError']);
+  assert.deepEqual(row('shape_si', 0, '1').slice(3), ['ok', 1 + 3]);
+  assert.deepEqual(row('shape_ss', 1, '1.5').slice(3, 4), ['TypeError']);
+  assert.deepEqual(row('shape_ds', 1, 'q'.repeat(4100)).slice(3), ['ok', 1 + 3 * 4100]);
 });
