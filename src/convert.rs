@@ -150,9 +150,10 @@ unsafe fn zero16(p: *const u8) -> bool {
     }
 }
 
-/// The arena's top when a call started, put back when the call ends (dropped after the
-/// call's `Scratch`, or on unwinding): it gives back the space of the strings the call
-/// copied with `StringArena::push_c_string`. One load and one store per call, no flag.
+/// The arena's top before a call's first string copy, put back when the call ends (dropped
+/// after the call's `Scratch`, or on unwinding): it gives back the space of the strings the
+/// call copied with `StringArena::push_c_string`. If the call's `Scratch` started lower (made
+/// by an earlier argument), the top goes back there (the lower of the two).
 pub struct ArenaTop<'a> {
     arena: &'a StringArena,
     top: usize,
@@ -171,7 +172,7 @@ impl<'a> ArenaTop<'a> {
 impl Drop for ArenaTop<'_> {
     #[inline(always)]
     fn drop(&mut self) {
-        self.arena.used.set(self.top);
+        self.arena.used.set(self.arena.used.get().min(self.top));
     }
 }
 

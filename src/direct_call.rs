@@ -66,11 +66,11 @@ unsafe fn call_direct<const N: usize>(env: napi_env, info: napi_callback_info) -
     let plan = unsafe { site.sig.direct.as_ref().unwrap_unchecked() };
     debug_assert_eq!(plan.ops.len(), N);
     let mut regs = direct::Regs::new();
-    // The arena's top, put back when this call ends (after `scratch`): the fast path's
-    // string copies go there. And the general conversions' storage, made by the first
-    // argument that needs it: most calls do not.
-    let top = ArenaTop::new(&site.env.arena);
-    let mut scratch: Option<Scratch> = None;
+    // Where this call's strings go; most calls make neither part.
+    let mut store = Strings {
+        scratch: None,
+        top: None,
+    };
     // One argument: its op, its conversion (a loop body, or one of the unrolled copies).
     macro_rules! arg {
         ($i:expr) => {{
@@ -81,7 +81,7 @@ unsafe fn call_direct<const N: usize>(env: napi_env, info: napi_callback_info) -
             // above); argv[i] is one of them.
             let v = unsafe { argv[i].assume_init() };
             // SAFETY: v is an argument of this call.
-            let converted = unsafe { convert_direct(env, site, i, op, v, &mut regs, &mut scratch) };
+            let converted = unsafe { convert_direct(env, site, i, op, v, &mut regs, &mut store) };
             if let Err(e) = converted {
                 // SAFETY: env is live.
                 return unsafe { boundary::thrown(env, e) };
@@ -102,13 +102,12 @@ unsafe fn call_direct<const N: usize>(env: napi_env, info: napi_callback_info) -
     }
     site.env.enter();
     // SAFETY: the plan was made from this signature; regs hold the converted arguments
-    // (strings in `scratch`, alive until the end of this function).
+    // (strings in `store`, alive until the end of this function).
     let raw = unsafe { direct::call_regs(site.code, plan, &regs) };
     site.env.leave();
     // SAFETY: raw holds a result of type `plan.ret`.
     let value = unsafe { finish(env, &site.env, plan.ret, raw) };
-    drop(scratch);
-    drop(top);
+    drop(store);
     value
 }
 
@@ -159,12 +158,20 @@ pub unsafe fn deferred_then_result(
     }
 }
 
+/// Where one direct call's strings go: the general conversions' `Scratch`, and the arena's
+/// top before the first string copied by the fast path. The fields drop in this order (the
+/// Scratch gives its arena space back first, then the top goes back), also on unwinding.
+struct Strings<'a> {
+    scratch: Option<Scratch<'a>>,
+    top: Option<ArenaTop<'a>>,
+}
+
 /// Convert argument `i` of a direct call by its op: numbers for the common kinds inline
 /// (one napi_get_value_double and a range check), everything else, and every refusal, by
 /// `convert_slow` (out of line).
 ///
 /// # Safety
-/// `env` is the live env of this call and `v` one of its values; `scratch` outlives the call.
+/// `env` is the live env of this call and `v` one of its values; `store` outlives the call.
 #[inline(always)]
 unsafe fn convert_direct<'a>(
     env: napi_env,
@@ -173,7 +180,7 @@ unsafe fn convert_direct<'a>(
     op: &direct::Op,
     v: napi_value,
     regs: &mut direct::Regs,
-    scratch: &mut Option<Scratch<'a>>,
+    store: &mut Strings<'a>,
 ) -> FfiResult<()> {
     use direct::Op;
     // Each fast path returns once its slot is set; what it refuses falls through to the
@@ -246,13 +253,19 @@ unsafe fn convert_direct<'a>(
             (at, FfiType::Bool)
         }
         Op::CString { at } => {
+            // The arena's top before the call's first string, put back when the call ends.
+            if store.top.is_none() {
+                store.top = Some(ArenaTop::new(&site.env.arena));
+            }
             // SAFETY: forwarded contract (the JS thread's arena of this env).
             if let Some(p) = unsafe { site.env.arena.push_c_string(env, v) } {
                 // SAFETY: the op's slot is below direct::SLOTS (direct::Op::new).
                 unsafe { regs.set(at, p as u64) };
                 return Ok(());
             }
-            let scratch = scratch.get_or_insert_with(|| Scratch::new(&site.env.arena));
+            let scratch = store
+                .scratch
+                .get_or_insert_with(|| Scratch::new(&site.env.arena));
             // SAFETY: forwarded contract; the string lives as long as `scratch`.
             return match unsafe { convert::c_string(env, v, scratch) } {
                 Ok(p) => {
@@ -275,7 +288,7 @@ unsafe fn convert_direct<'a>(
         Op::Other { at, ty } => (at, ty),
     };
     // SAFETY: forwarded contract.
-    let slot = unsafe { convert_slow(env, site, i, ty, v, scratch)? };
+    let slot = unsafe { convert_slow(env, site, i, ty, v, &mut store.scratch)? };
     // SAFETY: as above.
     unsafe { regs.set(at, slot) };
     Ok(())
