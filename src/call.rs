@@ -1,17 +1,18 @@
-//! The call path: a bound C function as a JS function. `bind` creates the JS function once
-//! per symbol; `invoke` runs on every call: check the argument count, convert arguments by
-//! the prepared plan, ffi_call, convert the result.
+//! The libffi call path: `invoke` runs on every call of a function without a direct plan:
+//! check the argument count, convert arguments by the prepared signature, ffi_call, convert
+//! the result. Its conversions, struct arguments and results and the synchronous jump into
+//! C are shared with the variadic and nonblocking paths.
 
 use std::ffi::c_void;
 use std::ptr;
 use std::sync::Arc;
 
 use libffi::raw::ffi_call;
-use napi_ohos::sys;
 use napi_ohos::sys::{napi_callback_info, napi_env, napi_value};
 
+use crate::arena::Scratch;
 use crate::boundary;
-use crate::convert::{self, Scratch};
+use crate::convert;
 use crate::env_state;
 use crate::error::{FfiError, FfiResult};
 use crate::js;
@@ -22,67 +23,13 @@ use crate::site::{check_call, site_of, still_open, CallSite};
 /// Arguments converted on the stack before the heap is used.
 const INLINE_ARGS: usize = 12;
 
-/// Make the JS function for `site`. The function owns one strong count of the site (its
-/// data pointer is the site itself, so a call needs no extra indirection); it is released
-/// when the function is collected. Nonblocking calls take their own counts.
+/// The entry point of a call site without a direct plan (and the fallback of one): the
+/// arguments through libffi's call interface.
 ///
 /// # Safety
-/// `env` live; `site.code` the address of a C function matching `site.sig`, valid while the
-/// owner library is open (or forever for CFunction).
-pub unsafe fn bind(env: napi_env, site: CallSite) -> FfiResult<napi_value> {
-    unsafe extern "C" fn finalize(_env: napi_env, data: *mut c_void, _hint: *mut c_void) {
-        let _ = std::panic::catch_unwind(|| {
-            // SAFETY: data is the Arc::into_raw of bind, released exactly once here.
-            drop(unsafe { Arc::from_raw(data as *const CallSite) });
-        });
-    }
-    let name = site.name.clone();
-    let cb: sys::napi_callback = if site.nonblocking {
-        Some(crate::nonblocking::invoke)
-    } else if site.sig.variadic.is_some() {
-        Some(crate::variadic::invoke)
-    } else if let Some(plan) = &site.sig.direct {
-        crate::shaped::entry(plan)
-            .or_else(|| crate::direct_call::entry(site.sig.args.len()))
-            .or(Some(invoke))
-    } else {
-        Some(invoke)
-    };
-    let site = Arc::new(site);
-    if let Some(lib) = &site.owner {
-        lib.add_site(&site);
-    }
-    let data = Arc::into_raw(site) as *mut c_void;
-    // SAFETY: data stays valid until the finalizer attached below releases it.
-    let f = match unsafe { js::function(env, &name, cb, data) } {
-        Ok(f) => f,
-        Err(e) => {
-            // SAFETY: the function was not created; we still own this count.
-            drop(unsafe { Arc::from_raw(data as *const CallSite) });
-            return Err(e);
-        }
-    };
-    // SAFETY: env live; f valid; finalize releases the count once.
-    let status = unsafe {
-        sys::napi_add_finalizer(
-            env,
-            f,
-            data,
-            Some(finalize),
-            ptr::null_mut(),
-            ptr::null_mut(),
-        )
-    };
-    if status != sys::Status::napi_ok {
-        // SAFETY: not attached: release our count.
-        drop(unsafe { Arc::from_raw(data as *const CallSite) });
-    }
-    // SAFETY: env live.
-    unsafe { js::check(env, status, "napi_add_finalizer")? };
-    Ok(f)
-}
-
-unsafe extern "C" fn invoke(env: napi_env, info: napi_callback_info) -> napi_value {
+/// Called by the engine only, with the env and info of a call of a function made by
+/// `bind::bind` (whose data pointer is its CallSite).
+pub unsafe extern "C" fn invoke(env: napi_env, info: napi_callback_info) -> napi_value {
     // SAFETY: called by the engine with this call's env and info.
     unsafe { boundary::guard(env, || call(env, info)) }
 }

@@ -8,8 +8,10 @@ use std::ptr;
 use napi_ohos::sys;
 use napi_ohos::sys::{napi_callback_info, napi_env, napi_value};
 
+use crate::arena::ArenaTop;
+use crate::arena::Scratch;
 use crate::boundary;
-use crate::convert::{self, ArenaTop, Scratch};
+use crate::convert;
 use crate::direct;
 use crate::env_state::{self, EnvShared};
 use crate::error::FfiResult;
@@ -55,13 +57,13 @@ unsafe fn call_direct<const N: usize>(env: napi_env, info: napi_callback_info) -
         // SAFETY: env is live.
         Err(e) => return unsafe { boundary::thrown(env, e) },
     };
-    // SAFETY: data is the CallSite bound to this function in `call::bind`; it is being called.
+    // SAFETY: data is the CallSite bound to this function in `bind::bind`; it is being called.
     let site = unsafe { site::site_of(data) };
     if let Err(e) = check_call(site, argc) {
         // SAFETY: env is live.
         return unsafe { boundary::thrown(env, e) };
     }
-    // SAFETY: `call::bind` gives this entry only to sites whose signature has a direct plan of N
+    // SAFETY: `bind::bind` gives this entry only to sites whose signature has a direct plan of N
     // arguments, and the library is open (checked above), so the signature is there.
     let plan = unsafe { site.sig.direct.as_ref().unwrap_unchecked() };
     debug_assert_eq!(plan.ops.len(), N);

@@ -19,10 +19,9 @@ use napi_ohos::sys::{napi_env, napi_ref};
 use parking_lot::Mutex;
 
 use crate::addr_map::AddrMap;
-use crate::convert::StringArena;
+use crate::arena::StringArena;
 use crate::error::{FfiError, FfiResult};
 use crate::js;
-use crate::library::LibraryHandle;
 
 extern "C" {
     /// The address of the calling thread's `errno` (glibc and musl, so OpenHarmony too).
@@ -108,6 +107,13 @@ unsafe impl Send for SendRef {}
 
 /// The part of an env's state that other threads may look at: whether its JS thread is
 /// inside a synchronous FFI call (and which one), and the deferred error slot.
+/// A library closed by a callback during a synchronous call (`library::LibraryHandle`): it
+/// holds one use, given back when no synchronous call of the JS thread is running.
+pub trait PendingUnload: Send + Sync {
+    /// Give the use back; the last one of a closed library unloads it.
+    fn end_use(&self) -> FfiResult<()>;
+}
+
 #[derive(Default)]
 pub struct EnvShared {
     /// Synchronous FFI calls in progress on the JS thread (nested through callbacks).
@@ -120,7 +126,7 @@ pub struct EnvShared {
     deferred: Mutex<Option<Deferred>>,
     /// Libraries closed by a callback during a synchronous call: each holds one use (see
     /// `LibraryHandle::close_in_call`), given back when no synchronous call is running.
-    unloads: Mutex<Vec<Arc<LibraryHandle>>>,
+    unloads: Mutex<Vec<Arc<dyn PendingUnload>>>,
     /// C strings of the JS thread's synchronous calls (that thread only).
     pub arena: StringArena,
     /// C's `errno` right after the JS thread's most recent synchronous call returned
@@ -229,14 +235,14 @@ impl EnvShared {
 
     /// Keep `lib` (closed by a callback, holding one use) until the JS thread is out of
     /// every synchronous call; then its use is given back and it is dlclosed.
-    pub fn unload_after_calls(&self, lib: Arc<LibraryHandle>) {
+    pub fn unload_after_calls(&self, lib: Arc<dyn PendingUnload>) {
         let _slot = self.deferred.lock();
         self.unloads.lock().push(lib);
         self.has_deferred.store(true, Ordering::Release);
     }
 
     /// The libraries waiting for the JS thread to leave its synchronous calls, if it has.
-    fn take_unloads(&self) -> Vec<Arc<LibraryHandle>> {
+    fn take_unloads(&self) -> Vec<Arc<dyn PendingUnload>> {
         if self.in_call() {
             return Vec::new();
         }
@@ -278,7 +284,7 @@ pub unsafe fn throw_deferred(env: napi_env, shared: &EnvShared) -> FfiResult<()>
     // Libraries closed during the call are unloaded once no call is running.
     let mut unloaded = Ok(());
     for lib in shared.take_unloads() {
-        if let Err(e) = lib.end_async() {
+        if let Err(e) = lib.end_use() {
             unloaded = Err(e);
         }
     }

@@ -11,7 +11,8 @@ use napi_ohos::sys;
 use napi_ohos::sys::{napi_env, napi_ref, napi_value};
 use parking_lot::Mutex;
 
-use crate::convert::{self, Scratch};
+use crate::arena::Scratch;
+use crate::convert;
 use crate::env_state::{Deferred, EnvShared, SendRef};
 use crate::error::{FfiError, FfiResult};
 use crate::js;

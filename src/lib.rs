@@ -10,6 +10,8 @@
 //! exported layer).
 
 pub mod addr_map;
+pub mod arena;
+pub mod bind;
 pub mod boundary;
 pub mod call;
 pub mod callback;

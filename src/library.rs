@@ -8,8 +8,21 @@ use std::sync::{Arc, Weak};
 use libloading::os::unix::{Library, RTLD_LOCAL, RTLD_NOW};
 use parking_lot::Mutex;
 
+use crate::env_state::PendingUnload;
 use crate::error::{FfiError, FfiResult};
-use crate::site::CallSite;
+
+/// What a library's unload needs of each function bound from it (`site::CallSite`), so that
+/// the library does not depend on the call sites that depend on it.
+pub trait BoundSite: Send + Sync {
+    /// No call of the site's JS thread is running or converting (`EnvShared::at_rest`).
+    fn at_rest(&self) -> bool;
+
+    /// Free the site's prepared signature.
+    ///
+    /// # Safety
+    /// As `site::SiteSig::release`: nothing reads the signature now or later.
+    unsafe fn release_signature(&self);
+}
 
 /// The loader's own words: the dlerror() text behind libloading's error (libloading's own
 /// text, "dlopen failed", only when there is none: the caller already says what failed).
@@ -38,7 +51,7 @@ pub struct LibraryHandle {
     /// The functions bound from this library, whose signatures the unload frees at once
     /// (see `site::SiteSig`): a finalizer, which only the event loop runs, then frees only
     /// the rest.
-    sites: Mutex<Vec<Weak<CallSite>>>,
+    sites: Mutex<Vec<Weak<dyn BoundSite>>>,
 }
 
 impl LibraryHandle {
@@ -102,13 +115,13 @@ impl LibraryHandle {
     }
 
     /// A function was bound from this library (on the JS thread).
-    pub fn add_site(&self, site: &Arc<CallSite>) {
+    pub fn add_site<S: BoundSite + 'static>(&self, site: &Arc<S>) {
         let mut sites = self.sites.lock();
         if sites.len() == sites.capacity() {
             // Collected functions leave dead entries: drop them before growing.
             sites.retain(|w| w.strong_count() > 0);
         }
-        sites.push(Arc::downgrade(site));
+        sites.push(Arc::downgrade(site) as Weak<dyn BoundSite>);
     }
 
     /// A nonblocking call (or a synchronous call that a callback closed the library during,
@@ -158,15 +171,15 @@ impl LibraryHandle {
             return Ok(());
         };
         let sites = std::mem::take(&mut *self.sites.lock());
-        let live: Vec<Arc<CallSite>> = sites.iter().filter_map(Weak::upgrade).collect();
+        let live: Vec<Arc<dyn BoundSite>> = sites.iter().filter_map(Weak::upgrade).collect();
         drop(sites);
-        if live.iter().all(|s| s.env.at_rest()) {
+        if live.iter().all(|s| s.at_rest()) {
             for site in &live {
                 // The library is closed (every call checks that first), no nonblocking call
                 // is in flight (this is the unload) and no call of the JS thread, where we
                 // are, is running or converting (at_rest).
                 // SAFETY: so nothing reads the signature now or later.
-                unsafe { site.sig.release() };
+                unsafe { site.release_signature() };
             }
         }
         drop(live);
@@ -177,6 +190,12 @@ impl LibraryHandle {
                 loader_message(&e)
             ))
         })
+    }
+}
+
+impl PendingUnload for LibraryHandle {
+    fn end_use(&self) -> FfiResult<()> {
+        self.end_async()
     }
 }
 

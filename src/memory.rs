@@ -262,8 +262,14 @@ pub unsafe fn write(
         let at = checked_access(base, off, ty.size(), what, Access::Write)?.cast_mut();
         let mut slot = 0u64;
         // Strings are not among the written types: the scratch stays unused.
-        convert::to_c(env, ty, value, &mut slot, &mut convert::Scratch::heap())
-            .map_err(|e| e.subject(&format!("{what}: value")))?;
+        convert::to_c(
+            env,
+            ty,
+            value,
+            &mut slot,
+            &mut crate::arena::Scratch::heap(),
+        )
+        .map_err(|e| e.subject(&format!("{what}: value")))?;
         match ty.size() {
             1 => ptr::write_unaligned(at, slot as u8),
             2 => ptr::write_unaligned(at.cast::<u16>(), slot as u16),

@@ -18,9 +18,10 @@ use std::sync::Arc;
 use napi_ohos::sys;
 use napi_ohos::sys::{napi_callback_info, napi_deferred, napi_env, napi_ref, napi_value};
 
+use crate::arena::Scratch;
 use crate::boundary;
 use crate::call;
-use crate::convert::{self, Scratch};
+use crate::convert;
 use crate::error::{FfiError, FfiResult};
 use crate::js;
 use crate::signature::ArgType;
@@ -65,7 +66,7 @@ struct AsyncCall {
     deferred: napi_deferred,
     work: sys::napi_async_work,
     /// The interface of a variadic call (its extra types); None: the signature's own.
-    variadic: Option<Arc<crate::variadic::Prepared>>,
+    variadic: Option<Arc<crate::signature::Prepared>>,
 }
 
 // SAFETY: the worker thread only reads `site`, `ptrs` (which point into memory this call

@@ -11,8 +11,10 @@
 
 use napi_ohos::sys::{self, napi_callback_info, napi_env, napi_value};
 
+use crate::arena::ArenaTop;
+use crate::arena::Scratch;
 use crate::boundary;
-use crate::convert::{self, ArenaTop, Scratch};
+use crate::convert;
 use crate::direct::{self, DirectPlan, Op};
 use crate::direct_call;
 use crate::js;
@@ -110,7 +112,7 @@ unsafe fn call_shaped<const N: usize, const FP_MASK: usize, const STR_MASK: usiz
         // SAFETY: env is live.
         Err(e) => return unsafe { boundary::thrown(env, e) },
     };
-    // SAFETY: data is the CallSite bound to this function in `call::bind`; it is called.
+    // SAFETY: data is the CallSite bound to this function in `bind::bind`; it is called.
     let site = unsafe { site::site_of(data) };
     if let Err(e) = site::check_call(site, argc) {
         // SAFETY: env is live.

@@ -3,10 +3,12 @@
 //! libffi call interface (CIF) every later call reuses.
 
 use std::ffi::CStr;
+use std::sync::Arc;
 
 use libffi::low::ffi_cif;
 use libffi::middle::Cif;
 use napi_ohos::sys::{napi_env, napi_value};
+use parking_lot::Mutex;
 
 use crate::direct::DirectPlan;
 use crate::error::{FfiError, FfiResult};
@@ -31,7 +33,7 @@ pub struct Signature {
     pub ret_object: bool,
     /// A variadic function (`variadic: true`): `args` are its fixed parameters, and its
     /// prepared interfaces per list of extra types (see `variadic`).
-    pub variadic: Option<crate::variadic::Cache>,
+    pub variadic: Option<Cache>,
     /// Per argument, the signature of a `CallbackType` parameter (a function pointer that
     /// takes a plain JS function for one call); None when no parameter is one.
     pub call_callbacks: Option<Box<[Option<std::sync::Arc<Signature>>]>>,
@@ -237,7 +239,7 @@ pub unsafe fn parse_definition(
             }
             // Variadic calls always go through libffi's variadic interfaces.
             sig.direct = None;
-            sig.variadic = Some(crate::variadic::Cache::default());
+            sig.variadic = Some(Cache::default());
         }
         Ok(sig)
     }
@@ -316,6 +318,78 @@ pub unsafe fn flag(env: napi_env, obj: napi_value, key: &CStr) -> FfiResult<bool
 pub unsafe fn extra(env: napi_env, obj: napi_value, key: &CStr) -> FfiResult<napi_value> {
     // SAFETY: forwarded contract.
     unsafe { js::get_named(env, obj, key) }
+}
+
+/// Distinct lists of extra types a function keeps prepared interfaces for; past that, the
+/// oldest is replaced (one allocation for the call that adds it).
+pub const CACHE_SIZE: usize = 16;
+
+/// One prepared interface: the (promoted) extra types it was made for.
+pub struct Prepared {
+    extra: Box<[FfiType]>,
+    cif: Cif,
+}
+
+// SAFETY: the CIF is prepared once and only read afterwards (ffi_call does not modify it);
+// the type arrays it points to are owned by `cif`.
+unsafe impl Send for Prepared {}
+// SAFETY: as above, shared reads only.
+unsafe impl Sync for Prepared {}
+
+impl Prepared {
+    pub fn cif_ptr(&self) -> *mut ffi_cif {
+        self.cif.as_raw_ptr()
+    }
+}
+
+/// The prepared interfaces of one variadic function (`variadic` makes its calls), bounded:
+/// a call whose list of extra types is cached allocates nothing.
+#[derive(Default)]
+pub struct Cache {
+    entries: Mutex<(Vec<Arc<Prepared>>, usize)>,
+}
+
+impl Cache {
+    /// The interface for these (promoted) extra types, prepared on first use.
+    pub fn get(&self, sig: &Signature, extra: &[FfiType]) -> FfiResult<Arc<Prepared>> {
+        {
+            let entries = self.entries.lock();
+            if let Some(p) = entries.0.iter().find(|p| *p.extra == *extra) {
+                return Ok(p.clone());
+            }
+        }
+        let types = sig
+            .args
+            .iter()
+            .map(|t| t.ffi_type())
+            .chain(extra.iter().map(|t| t.ffi_type()))
+            .collect::<Vec<_>>();
+        let cif =
+            Cif::try_new_variadic(types, sig.args.len(), sig.ret.ffi_type()).map_err(|e| {
+                FfiError::error(format!(
+                    "libffi could not prepare the variadic call interface: {e:?}"
+                ))
+            })?;
+        let p = Arc::new(Prepared {
+            extra: extra.into(),
+            cif,
+        });
+        let mut entries = self.entries.lock();
+        let (list, next) = &mut *entries;
+        if list.len() < CACHE_SIZE {
+            list.push(p.clone());
+        } else {
+            list[*next % CACHE_SIZE] = p.clone();
+            *next = (*next + 1) % CACHE_SIZE;
+        }
+        Ok(p)
+    }
+
+    /// How many interfaces are cached (tests).
+    #[cfg(test)]
+    pub fn cached(&self) -> usize {
+        self.entries.lock().0.len()
+    }
 }
 
 #[cfg(test)]

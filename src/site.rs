@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crate::env_state::EnvShared;
 use crate::error::{FfiError, FfiResult};
-use crate::library::LibraryHandle;
+use crate::library::{BoundSite, LibraryHandle};
 use crate::signature::{ArgType, Signature};
 
 /// Everything one JS function needs to call one C function.
@@ -31,6 +31,17 @@ unsafe impl Send for CallSite {}
 // SAFETY: as above; the site is immutable after creation, except that its signature is
 // released once, on the JS thread, when no call can read it (`SiteSig::release`).
 unsafe impl Sync for CallSite {}
+
+impl BoundSite for CallSite {
+    fn at_rest(&self) -> bool {
+        self.env.at_rest()
+    }
+
+    unsafe fn release_signature(&self) {
+        // SAFETY: forwarded contract.
+        unsafe { self.sig.release() }
+    }
+}
 
 /// A call site's prepared signature (libffi's CIF, the direct plan, the variadic cache),
 /// which a library's `close()` frees at once instead of the function's finalizer (OpenHarmony
@@ -76,7 +87,7 @@ impl std::ops::Deref for SiteSig {
 /// The site behind a bound function's data pointer.
 ///
 /// # Safety
-/// `data` is the data pointer of a function made by `call::bind`, which is being called (alive).
+/// `data` is the data pointer of a function made by `bind::bind`, which is being called (alive).
 #[inline]
 pub unsafe fn site_of<'a>(data: *mut c_void) -> &'a CallSite {
     // SAFETY: per the contract, data points at a live CallSite (inside its Arc).

@@ -11,7 +11,8 @@ use napi_ohos::sys::{napi_env, napi_value};
 use once_cell::sync::Lazy;
 use parking_lot::Mutex;
 
-use crate::convert::{self, Scratch};
+use crate::arena::Scratch;
+use crate::convert;
 use crate::error::{FfiError, FfiResult};
 use crate::js;
 use crate::layout::{FieldKind, StructLayout};

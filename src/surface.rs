@@ -9,8 +9,8 @@ use std::sync::Arc;
 use napi_ohos::sys;
 use napi_ohos::sys::{napi_callback_info, napi_env, napi_value};
 
+use crate::bind;
 use crate::boundary::{guard, guard_value, thrown};
-use crate::call;
 use crate::callback;
 use crate::convert;
 use crate::env_state;
@@ -144,7 +144,7 @@ unsafe fn dlopen(env: napi_env, info: napi_callback_info) -> FfiResult<napi_valu
                 env: shared.clone(),
                 nonblocking,
             };
-            js::set_property(env, symbols, key, call::bind(env, site)?)?;
+            js::set_property(env, symbols, key, bind::bind(env, site)?)?;
         }
         let lib = js::object(env)?;
         js::set_named(env, lib, c"path", js::string(env, &path)?)?;
@@ -242,7 +242,7 @@ unsafe fn library_close(env: napi_env, info: napi_callback_info) -> FfiResult<na
         // stack: dlclose waits until the JS thread is out of its synchronous calls.
         if shared.in_call() {
             if lib.close_in_call()? {
-                shared.unload_after_calls(Arc::clone(&lib));
+                shared.unload_after_calls(Arc::<LibraryHandle>::clone(&lib));
             }
         } else {
             lib.close()?;
@@ -296,7 +296,7 @@ unsafe fn cfunction(env: napi_env, info: napi_callback_info) -> FfiResult<napi_v
             env: env_state::get(env)?.shared().clone(),
             nonblocking,
         };
-        call::bind(env, site)
+        bind::bind(env, site)
     }
 }
 
@@ -882,6 +882,6 @@ unsafe fn library_bind(env: napi_env, info: napi_callback_info) -> FfiResult<nap
             env: env_state::get(env)?.shared().clone(),
             nonblocking,
         };
-        call::bind(env, site)
+        bind::bind(env, site)
     }
 }

@@ -8,7 +8,7 @@
 //! converted by the rules of their declared type first (an `FFIType.u8` extra takes 0..255).
 //!
 //! A call interface is prepared per distinct list of extra types and cached on the function
-//! (`Cache`, bounded): a call whose list is cached allocates nothing. Variadic calls always go
+//! (`signature::Cache`, bounded): a call whose list is cached allocates nothing. Variadic calls always go
 //! through libffi (`ffi_call` with a `ffi_prep_cif_var` interface: on Apple arm64 variadic
 //! arguments go on the stack, so the fixed-argument paths would be wrong there).
 
@@ -16,95 +16,22 @@ use std::ffi::c_void;
 use std::ptr;
 use std::sync::Arc;
 
-use libffi::low::ffi_cif;
-use libffi::middle::Cif;
 use libffi::raw::ffi_call;
 use napi_ohos::sys::{napi_callback_info, napi_env, napi_value};
-use parking_lot::Mutex;
 
+use crate::arena::Scratch;
 use crate::boundary;
 use crate::call;
-use crate::convert::{self, Scratch};
+use crate::convert;
 use crate::env_state;
 use crate::error::{FfiError, FfiResult};
 use crate::js;
-use crate::signature::{self, ArgType, MAX_ARGS};
+use crate::signature::{self, ArgType, Prepared, MAX_ARGS};
 use crate::site::{self, CallSite};
 use crate::types::FfiType;
 
-/// Distinct lists of extra types a function keeps prepared interfaces for; past that, the
-/// oldest is replaced (one allocation for the call that adds it).
-pub const CACHE_SIZE: usize = 16;
-
 /// Arguments (fixed and extra together) converted on the stack before the heap is used.
 const INLINE_ARGS: usize = 32;
-
-/// One prepared interface: the (promoted) extra types it was made for.
-pub struct Prepared {
-    extra: Box<[FfiType]>,
-    cif: Cif,
-}
-
-// SAFETY: the CIF is prepared once and only read afterwards (ffi_call does not modify it);
-// the type arrays it points to are owned by `cif`.
-unsafe impl Send for Prepared {}
-// SAFETY: as above, shared reads only.
-unsafe impl Sync for Prepared {}
-
-impl Prepared {
-    fn cif_ptr(&self) -> *mut ffi_cif {
-        self.cif.as_raw_ptr()
-    }
-}
-
-/// The prepared interfaces of one variadic function.
-#[derive(Default)]
-pub struct Cache {
-    entries: Mutex<(Vec<Arc<Prepared>>, usize)>,
-}
-
-impl Cache {
-    /// The interface for these (promoted) extra types, prepared on first use.
-    fn get(&self, sig: &signature::Signature, extra: &[FfiType]) -> FfiResult<Arc<Prepared>> {
-        {
-            let entries = self.entries.lock();
-            if let Some(p) = entries.0.iter().find(|p| *p.extra == *extra) {
-                return Ok(p.clone());
-            }
-        }
-        let types = sig
-            .args
-            .iter()
-            .map(|t| t.ffi_type())
-            .chain(extra.iter().map(|t| t.ffi_type()))
-            .collect::<Vec<_>>();
-        let cif =
-            Cif::try_new_variadic(types, sig.args.len(), sig.ret.ffi_type()).map_err(|e| {
-                FfiError::error(format!(
-                    "libffi could not prepare the variadic call interface: {e:?}"
-                ))
-            })?;
-        let p = Arc::new(Prepared {
-            extra: extra.into(),
-            cif,
-        });
-        let mut entries = self.entries.lock();
-        let (list, next) = &mut *entries;
-        if list.len() < CACHE_SIZE {
-            list.push(p.clone());
-        } else {
-            list[*next % CACHE_SIZE] = p.clone();
-            *next = (*next + 1) % CACHE_SIZE;
-        }
-        Ok(p)
-    }
-
-    /// How many interfaces are cached (tests).
-    #[cfg(test)]
-    fn len(&self) -> usize {
-        self.entries.lock().0.len()
-    }
-}
 
 /// C's default argument promotion of an extra argument's type.
 pub fn promoted(t: FfiType) -> FfiType {
@@ -338,6 +265,7 @@ unsafe fn call_sync(env: napi_env, info: napi_callback_info) -> FfiResult<napi_v
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::signature::{Cache, CACHE_SIZE};
 
     #[test]
     fn promotions_are_cs_defaults() {
@@ -382,6 +310,6 @@ mod tests {
         for k in 0..(CACHE_SIZE + 5) {
             cache.get(&sig, &vec![FfiType::I64; k + 2]).unwrap();
         }
-        assert_eq!(cache.len(), CACHE_SIZE);
+        assert_eq!(cache.cached(), CACHE_SIZE);
     }
 }
