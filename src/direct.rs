@@ -195,7 +195,10 @@ fn is_float(t: FfiType) -> bool {
 type Word = MaybeUninit<u64>;
 type FWord = MaybeUninit<f64>;
 
-type IntResultFn = unsafe extern "C" fn(
+/// The prototype a direct call is made through: the six integer argument registers, the
+/// eight vector ones, and the result in the register of `R` (u64: the integer register; f64:
+/// the vector register).
+type AllRegsFn<R> = unsafe extern "C" fn(
     Word,
     Word,
     Word,
@@ -210,26 +213,9 @@ type IntResultFn = unsafe extern "C" fn(
     FWord,
     FWord,
     FWord,
-) -> u64;
-type FloatResultFn = unsafe extern "C" fn(
-    Word,
-    Word,
-    Word,
-    Word,
-    Word,
-    Word,
-    FWord,
-    FWord,
-    FWord,
-    FWord,
-    FWord,
-    FWord,
-    FWord,
-    FWord,
-) -> f64;
-
-type IntOnlyFn = unsafe extern "C" fn(Word, Word, Word, Word, Word, Word) -> u64;
-type IntOnlyFloatResultFn = unsafe extern "C" fn(Word, Word, Word, Word, Word, Word) -> f64;
+) -> R;
+/// As `AllRegsFn`, without vector arguments (a callee of integer-class arguments only).
+type IntRegsFn<R> = unsafe extern "C" fn(Word, Word, Word, Word, Word, Word) -> R;
 
 /// The number of slots of `Regs`.
 pub const SLOTS: usize = 16;
@@ -300,40 +286,40 @@ pub unsafe fn call_regs_as(
     float_result: bool,
     r: &Regs,
 ) -> u64 {
-    let i = &r.slots;
     // SAFETY: per the contract.
     unsafe {
-        if int_only {
-            if float_result {
-                let fun: IntOnlyFloatResultFn = std::mem::transmute(code);
-                return fun(i[0], i[1], i[2], i[3], i[4], i[5]).to_bits();
-            }
-            let fun: IntOnlyFn = std::mem::transmute(code);
-            return fun(i[0], i[1], i[2], i[3], i[4], i[5]);
+        match (int_only, float_result) {
+            (true, false) => call_as::<IntRegsFn<u64>, u64>(code, r),
+            (true, true) => call_as::<IntRegsFn<f64>, f64>(code, r).to_bits(),
+            (false, false) => call_as::<AllRegsFn<u64>, u64>(code, r),
+            (false, true) => call_as::<AllRegsFn<f64>, f64>(code, r).to_bits(),
         }
-        let f = |k| r.fp(k);
-        if float_result {
-            let fun: FloatResultFn = std::mem::transmute(code);
-            fun(
-                i[0],
-                i[1],
-                i[2],
-                i[3],
-                i[4],
-                i[5],
-                f(0),
-                f(1),
-                f(2),
-                f(3),
-                f(4),
-                f(5),
-                f(6),
-                f(7),
-            )
-            .to_bits()
-        } else {
-            let fun: IntResultFn = std::mem::transmute(code);
-            fun(
+    }
+}
+
+/// A prototype of a direct call: called with the registers of `Regs`.
+trait RegsFn<R>: Copy {
+    /// # Safety
+    /// `self` is a function whose prototype matches the filled slots of `r`.
+    unsafe fn call(self, r: &Regs) -> R;
+}
+
+impl<R> RegsFn<R> for IntRegsFn<R> {
+    #[inline(always)]
+    unsafe fn call(self, r: &Regs) -> R {
+        let i = &r.slots;
+        // SAFETY: per the contract.
+        unsafe { self(i[0], i[1], i[2], i[3], i[4], i[5]) }
+    }
+}
+
+impl<R> RegsFn<R> for AllRegsFn<R> {
+    #[inline(always)]
+    unsafe fn call(self, r: &Regs) -> R {
+        let (i, f) = (&r.slots, |k| r.fp(k));
+        // SAFETY: per the contract.
+        unsafe {
+            self(
                 i[0],
                 i[1],
                 i[2],
@@ -351,6 +337,19 @@ pub unsafe fn call_regs_as(
             )
         }
     }
+}
+
+/// Call `code` through the prototype `F`.
+///
+/// # Safety
+/// `code` is a function of prototype `F` (see the module doc) whose arguments are in `r`.
+#[inline(always)]
+unsafe fn call_as<F: RegsFn<R>, R>(code: *const std::ffi::c_void, r: &Regs) -> R {
+    // SAFETY: a function pointer and a code address have the same size; the contract says
+    // the code has this prototype.
+    let fun: F = unsafe { std::mem::transmute_copy(&code) };
+    // SAFETY: forwarded contract.
+    unsafe { fun.call(r) }
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { arkffi, fixturePath, runNode } = require('./helpers');
+const { arkffi, directAndLibffi, fixturePath } = require('./helpers');
 
 const { dlopen, FFIType: T } = arkffi;
 const DEFS = {
@@ -124,13 +124,7 @@ const text = ${text.toString()};
 ${rows.toString()}
 process.stdout.write(JSON.stringify(rows(lib.symbols)));
 `;
-  const run = (env) => {
-    const r = runNode(probe, { env });
-    assert.equal(r.status, 0, r.stderr.slice(-600));
-    return JSON.parse(r.stdout);
-  };
-  const direct = run({});
-  const libffi = run({ ARKFFI_NO_DIRECT: '1' });
+  const { direct, libffi } = directAndLibffi(probe);
   assert.ok(direct.length > 1000, `${direct.length} rows`);
   assert.deepEqual(direct, libffi);
   const row = (what) => direct.find((r) => r[0] === what);

@@ -71,4 +71,16 @@ function mallocInUse() {
   return Number(m.uordblks) + Number(m.hblkhd);
 }
 
-module.exports = { arkffi, charIsSigned, fixturePath, guardPath, hostBuild, mallocInUse, prng, root, runNode };
+// The rows a probe script prints (as JSON), run twice in child processes: with the direct
+// call paths, and with every call through libffi (ARKFFI_NO_DIRECT=1).
+function directAndLibffi(probe) {
+  const assert = require('node:assert/strict');
+  const run = (env) => {
+    const r = runNode(probe, { env });
+    assert.equal(r.status, 0, r.stderr.slice(-600));
+    return JSON.parse(r.stdout);
+  };
+  return { direct: run({}), libffi: run({ ARKFFI_NO_DIRECT: '1' }) };
+}
+
+module.exports = { arkffi, charIsSigned, directAndLibffi, fixturePath, guardPath, hostBuild, mallocInUse, prng, root, runNode };

@@ -6,7 +6,7 @@
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { arkffi, fixturePath, prng, runNode } = require('./helpers');
+const { arkffi, directAndLibffi, fixturePath, prng } = require('./helpers');
 
 const { dlopen, FFIType: T, ptr } = arkffi;
 const WEIGHTS = [1, 3, 7, 13];
@@ -125,13 +125,7 @@ process.stdout.write(JSON.stringify(rows));
 `;
 
 test('refusals and accepted edge values are those of the libffi path, message for message', () => {
-  const run = (env) => {
-    const r = runNode(probe, { env });
-    assert.equal(r.status, 0, r.stderr.slice(-600));
-    return JSON.parse(r.stdout);
-  };
-  const direct = run({});
-  const libffi = run({ ARKFFI_NO_DIRECT: '1' });
+  const { direct, libffi } = directAndLibffi(probe);
   assert.ok(direct.length > 300, `${direct.length} rows`);
   assert.deepEqual(direct, libffi);
   // And the shaped entries do refuse: a fraction, an out-of-range number and a string.
