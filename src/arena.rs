@@ -41,7 +41,8 @@ impl Default for StringArena {
 impl StringArena {
     /// Copy the JS string `v` into the arena as a C string, when it is a string without a NUL
     /// inside that fits: the common string argument of a hot call, without a `Scratch`.
-    /// Returns the copy (its space is given back by the call's `ArenaTop`).
+    /// Returns the copy (its space is given back when the call's `ArenaTop` or `Scratch`
+    /// goes).
     /// None for everything else (not a string, too long, NUL inside), which the general
     /// conversion (`c_string`) then takes, with its errors. Runs no JS.
     ///
