@@ -520,16 +520,8 @@ pub fn decode_int(ty: FfiType, raw: u64) -> Option<i128> {
 /// `env` is the live env of this call.
 #[inline]
 pub unsafe fn pointer_to_js(env: napi_env, p: usize) -> FfiResult<napi_value> {
-    // SAFETY: env from the current call.
-    unsafe {
-        if p == 0 {
-            js::null(env)
-        } else if (p as u64) <= MAX_EXACT {
-            js::number(env, p as f64)
-        } else {
-            js::bigint_u64(env, p as u64)
-        }
-    }
+    // SAFETY: env from the current call; a pointer result is any u64 (`make_value`'s rule).
+    unsafe { to_js(env, FfiType::Ptr, p as u64) }
 }
 
 /// A C string as a JS string (invalid UTF-8 replaced by U+FFFD); NULL gives null. The C
